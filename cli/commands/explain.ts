@@ -1,0 +1,119 @@
+/**
+ * `jobstack explain`: the resolved configuration of one environment as a table of every value,
+ * where it came from (preset file, the environment's overrides, or a formula) and, for derived
+ * values, the formula's inputs. The JVM flags are shown even for a Node worker, so a team can
+ * see what switching runtimes would do.
+ */
+import { leafPaths } from "../../stacks/config/merge.js";
+import { loadEnvironment, serviceEnvironment, type ResolvedEnvironment } from "../../stacks/config/index.js";
+import { renderTable } from "../table.js";
+
+export interface ExplainRow {
+  readonly key: string;
+  readonly value: string;
+  readonly source: string;
+}
+
+function get(obj: unknown, path: string): unknown {
+  return path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
+}
+
+export function explainRows(env: ResolvedEnvironment): ExplainRow[] {
+  const { preset, derived, presetSelection: sel, environment: e } = env;
+  const presetSource = sel.selectedBy === "JOBSTACK_PRESET" ? `${sel.file} (JOBSTACK_PRESET)` : sel.file;
+  const rows: ExplainRow[] = [
+    { key: "environment", value: env.name, source: env.file },
+    { key: "target", value: e.target, source: env.file },
+    { key: "tier", value: `${e.tier}${env.prodLike ? " (prod-like)" : ""}`, source: env.file },
+    { key: "preset", value: sel.name, source: sel.selectedBy === "JOBSTACK_PRESET" ? "JOBSTACK_PRESET" : env.file },
+    { key: "worker.runtime", value: e.worker.runtime, source: env.file },
+  ];
+  const skip = new Set(["description", "rationale"]);
+  for (const path of leafPaths(preset)) {
+    if (skip.has(path)) continue;
+    const value = get(preset, path);
+    const overridden = sel.overridden.includes(path);
+    rows.push({
+      key: path,
+      value: Array.isArray(value) ? value.join(" ") || "(none)" : String(value),
+      source: overridden ? `${env.file} overrides.${path}` : presetSource,
+    });
+  }
+
+  const p = preset;
+  rows.push(
+    {
+      key: "derived: api NODE_OPTIONS",
+      value: derived.api.node.nodeOptions,
+      source: `node formula: api.memoryMiB ${p.api.memoryMiB} × api.heapPercent ${p.api.heapPercent}%`,
+    },
+    {
+      key: "derived: worker NODE_OPTIONS",
+      value: derived.worker.node.nodeOptions,
+      source: `node formula: worker.memoryMiB ${p.worker.memoryMiB} × worker.heapPercent ${p.worker.heapPercent}%`,
+    },
+    {
+      key: "derived: worker JAVA_TOOL_OPTIONS",
+      value: derived.worker.jvm.javaToolOptions,
+      source: `jvm formula: worker.jvm (${p.worker.jvm.gc})${e.worker.runtime === "jvm" ? "" : " — not used: worker.runtime is node"}`,
+    },
+    {
+      key: "derived: worker max heap MiB",
+      value: String(derived.worker.jvm.maxHeapMiB),
+      source: `jvm formula: worker.memoryMiB ${p.worker.memoryMiB} × maxRamPercentage ${p.worker.jvm.maxRamPercentage}%`,
+    },
+    {
+      key: "derived: redis maxmemory",
+      value: `${derived.redis.maxmemoryBytes} bytes`,
+      source: `redis formula: redis.memoryMiB ${p.redis.memoryMiB} × maxmemoryPercent ${p.redis.maxmemoryPercent}%`,
+    },
+    { key: "derived: redis args", value: derived.redis.args.map((a) => (a === "" ? '""' : a)).join(" "), source: "redis formula" },
+    {
+      key: "derived: rabbitmq watermark",
+      value: `${derived.rabbitmq.watermarkBytes} bytes`,
+      source: `rabbitmq formula: rabbitmq.memoryMiB ${p.rabbitmq.memoryMiB} × watermarkPercent ${p.rabbitmq.watermarkPercent}%`,
+    },
+  );
+  for (const [key, value] of Object.entries(derived.postgres.settings)) {
+    rows.push({
+      key: `derived: postgres ${key}`,
+      value,
+      source: `PGTune: ${p.postgres.workload}, ${p.postgres.memoryMiB} MiB, ${p.postgres.cpu} CPU, ${p.postgres.storage}`,
+    });
+  }
+  rows.push(
+    { key: "derived: postgres shm_size MiB", value: String(derived.postgres.shmSizeMiB), source: "postgres formula" },
+    {
+      key: "derived: postgres connections needed",
+      value: String(derived.connections.total),
+      source: `api ${derived.connections.apiReplicas}×${derived.connections.apiPool} + worker ${derived.connections.workerReplicas}×${derived.connections.workerPool} + reserve ${derived.connections.reserve}`,
+    },
+  );
+  for (const role of ["api", "worker"] as const) {
+    for (const [key, value] of Object.entries(serviceEnvironment(env, role))) {
+      rows.push({ key: `env: ${role} ${key}`, value, source: "stacks/config/service-env.ts" });
+    }
+  }
+  return rows;
+}
+
+export function explainCommand(opts: { env: string; preset?: string; json: boolean }): string {
+  const env = loadEnvironment(opts.env, opts.preset);
+  const rows = explainRows(env);
+  if (opts.json) {
+    return JSON.stringify(
+      {
+        environment: env.name,
+        target: env.environment.target,
+        preset: env.presetSelection,
+        values: env.preset,
+        derived: env.derived,
+        env: { api: serviceEnvironment(env, "api"), worker: serviceEnvironment(env, "worker") },
+        rows,
+      },
+      null,
+      2,
+    );
+  }
+  return renderTable(["setting", "value", "from"], rows.map((r) => [r.key, r.value, r.source]));
+}

@@ -1,0 +1,86 @@
+/**
+ * Everything a valid preset implies: runtime flags, server arguments and config bodies for each
+ * service, computed by the pure formulas in presets/tuning/. Both targets render these same
+ * values, so dev on Docker and prod on Kubernetes carry identical numbers for identical presets.
+ */
+import type { Preset } from "./schema.js";
+import { connectionBudget, presetCrossIssues, type ConnectionBudget } from "./cross-checks.js";
+import type { TuningIssue } from "./tuning/issues.js";
+import { jvmIssues, jvmTuning } from "./tuning/jvm.js";
+import { nodeIssues, nodeTuning } from "./tuning/node.js";
+import { postgresIssues, postgresTuning } from "./tuning/postgres.js";
+import { rabbitmqIssues, rabbitmqTuning } from "./tuning/rabbitmq.js";
+import { redisIssues, redisTuning } from "./tuning/redis.js";
+
+export type NodeDerived = ReturnType<typeof nodeTuning>;
+export type JvmDerived = ReturnType<typeof jvmTuning>;
+export type PostgresDerived = ReturnType<typeof postgresTuning>;
+export type RedisDerived = ReturnType<typeof redisTuning>;
+export type RabbitmqDerived = ReturnType<typeof rabbitmqTuning>;
+
+export interface DerivedSettings {
+  readonly api: { readonly node: NodeDerived };
+  /** Both worker variants are derived, so `explain` can show the JVM flags a Node environment would get. */
+  readonly worker: { readonly node: NodeDerived; readonly jvm: JvmDerived };
+  readonly postgres: PostgresDerived;
+  readonly redis: RedisDerived;
+  readonly rabbitmq: RabbitmqDerived;
+  readonly connections: ConnectionBudget;
+}
+
+function jvmInput(p: Preset) {
+  const { extraFlags: _extra, ...jvm } = p.worker.jvm;
+  return { ...jvm, containerMemoryMiB: p.worker.memoryMiB, containerCpus: p.worker.cpu };
+}
+const apiNode = (p: Preset) => ({ containerMemoryMiB: p.api.memoryMiB, heapPercent: p.api.heapPercent, uvThreadpoolSize: p.api.uvThreadpoolSize });
+const workerNode = (p: Preset) => ({ containerMemoryMiB: p.worker.memoryMiB, heapPercent: p.worker.heapPercent, uvThreadpoolSize: p.worker.uvThreadpoolSize });
+const postgresInput = (p: Preset) => ({
+  memoryMiB: p.postgres.memoryMiB,
+  cpus: p.postgres.cpu,
+  workload: p.postgres.workload,
+  storage: p.postgres.storage,
+  maxConnections: p.postgres.maxConnections,
+});
+const redisInput = (p: Preset) => ({
+  containerMemoryMiB: p.redis.memoryMiB,
+  maxmemoryPercent: p.redis.maxmemoryPercent,
+  policy: p.redis.policy,
+  samples: p.redis.samples,
+});
+const rabbitmqInput = (p: Preset) => ({
+  containerMemoryMiB: p.rabbitmq.memoryMiB,
+  watermarkPercent: p.rabbitmq.watermarkPercent,
+  diskFreeLimitMiB: p.rabbitmq.diskFreeLimitMiB,
+  consumerTimeoutMs: p.rabbitmq.consumerTimeoutMs,
+  queueType: p.rabbitmq.queueType,
+});
+
+/** Every problem with a schema-valid preset: formula limits and cross-field checks, all at once. */
+export function presetIssues(p: Preset): TuningIssue[] {
+  return [
+    ...nodeIssues(apiNode(p), "api"),
+    ...nodeIssues(workerNode(p), "worker"),
+    ...jvmIssues(jvmInput(p)),
+    ...postgresIssues(postgresInput(p)),
+    ...redisIssues(redisInput(p)),
+    ...rabbitmqIssues(rabbitmqInput(p)),
+    ...presetCrossIssues(p),
+  ];
+}
+
+/** Derives every setting; call only on a preset with no `presetIssues`. */
+export function derive(p: Preset): DerivedSettings {
+  const jvm = jvmTuning(jvmInput(p));
+  const extra = p.worker.jvm.extraFlags;
+  return {
+    api: { node: nodeTuning(apiNode(p)) },
+    worker: {
+      node: nodeTuning(workerNode(p)),
+      jvm: extra.length === 0 ? jvm : { ...jvm, flags: [...jvm.flags, ...extra], javaToolOptions: [...jvm.flags, ...extra].join(" ") },
+    },
+    postgres: postgresTuning(postgresInput(p)),
+    redis: redisTuning(redisInput(p)),
+    rabbitmq: rabbitmqTuning(rabbitmqInput(p)),
+    connections: connectionBudget(p),
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Finds and reads preset files (`presets/<name>.yaml`). Validation of a preset happens after an
+ * environment's overrides are merged over it (see stacks/config/resolve.ts); `loadPreset` is the
+ * stand-alone path for listing and checking presets on their own.
+ */
+import { readdirSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "../stacks/config/errors.js";
+import { readYamlFile, type YamlSource } from "../stacks/config/yaml.js";
+import { zodIssues } from "../stacks/config/zod-issues.js";
+import { PresetSchema, type Preset } from "./schema.js";
+
+export const PRESETS_DIR = dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = dirname(PRESETS_DIR);
+const NAME = /^[a-z][a-z0-9-]*$/;
+
+export function presetFile(name: string, dir = PRESETS_DIR): string {
+  return join(dir, `${name}.yaml`);
+}
+
+/** Names of the shipped presets, sorted. */
+export function listPresets(dir = PRESETS_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => f.slice(0, -".yaml".length))
+    .sort();
+}
+
+/** Reads a preset's YAML without validating it; an unknown name lists the known ones. */
+export function readPresetSource(name: string, dir = PRESETS_DIR, referencedFrom?: { file: string; path: string }): YamlSource {
+  if (!NAME.test(name) || !listPresets(dir).includes(name)) {
+    const known = listPresets(dir).join(", ");
+    throw new ConfigError([
+      {
+        file: referencedFrom?.file ?? displayPath(presetFile(name, dir)),
+        path: referencedFrom?.path ?? "",
+        message: `unknown preset "${name}" (known presets: ${known})`,
+      },
+    ]);
+  }
+  const file = presetFile(name, dir);
+  return readYamlFile(file, displayPath(file));
+}
+
+/** Reads and validates one preset as shipped, with no overrides. */
+export function loadPreset(name: string, dir = PRESETS_DIR): Preset {
+  const source = readPresetSource(name, dir);
+  const parsed = PresetSchema.safeParse(source.data);
+  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error, source));
+  return parsed.data;
+}
+
+export function displayPath(file: string): string {
+  const rel = relative(REPO_ROOT, file);
+  return rel.startsWith("..") ? file : rel;
+}

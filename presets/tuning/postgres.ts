@@ -1,0 +1,215 @@
+/**
+ * PostgreSQL settings from PGTune's formulas, passed to `postgres` as `-c key=value` arguments.
+ *
+ * Source: le0pard/pgtune, src/features/configuration/configurationSlice.js at commit
+ * 7d204bdb87a83b9bbbafb354df1838b2be7870d9 (the formulas) and
+ * src/common/components/configurationView/index.jsx (the `formatValue` unit printing and the
+ * order of the output). Reproduced for OS "linux" (containers), with the container's memory as
+ * "total memory" and its CPU count (rounded down) as "CPUs". Everything is computed in kB, as
+ * PGTune does:
+ *
+ *   RAM                 = memoryMiB × 1024 kB
+ *   shared_buffers      = floor(RAM / 4)             (desktop: RAM / 16)
+ *   effective_cache_size= floor(RAM × 3 / 4)         (desktop: RAM / 4)
+ *   maintenance_work_mem= floor(RAM / 16)            (dw: RAM / 8), capped at 2 GB
+ *   checkpoint_completion_target = 0.9
+ *   wal_buffers         = floor(3 % of shared_buffers), capped at 16 MB; 14–16 MB rounds up to
+ *                         16 MB; at least 32 kB
+ *   default_statistics_target = 100                  (dw: 500)
+ *   random_page_cost    = 1.1 for ssd/san, 4 for hdd
+ *   effective_io_concurrency = 200 ssd, 300 san, 2 hdd
+ *   parallel settings   (only with ≥ 4 CPUs; otherwise Postgres's defaults 8/2/8/2 stay):
+ *     max_worker_processes = CPUs, max_parallel_workers = CPUs (PG ≥ 10),
+ *     max_parallel_workers_per_gather = ceil(CPUs / 2), at most 4 unless dw,
+ *     max_parallel_maintenance_workers = ceil(CPUs / 2), at most 4 (PG ≥ 11)
+ *   work_mem            = (RAM − shared_buffers) / ((max_connections + max_worker_processes) × 3),
+ *                         where max_worker_processes is CPUs with ≥ 4 CPUs, else 8; then
+ *                         floor(x) for web/oltp, floor(x / 2) dw/mixed, floor(x / 6) desktop;
+ *                         at least 64 kB
+ *   huge_pages          = "try" from 32 GB of RAM, else "off"
+ *   min_wal_size / max_wal_size = 1/4 GB web, mixed; 2/8 GB oltp; 4/16 GB dw; 100 MB/2 GB desktop
+ *   desktop only: wal_level = minimal, max_wal_senders = 0
+ *
+ * Sizes print as PGTune prints them: in GB if a whole number of GB, else MB if a whole number of
+ * MB, else kB — the units Postgres itself accepts ("kB", "MB", "GB").
+ *
+ * Later upstream revisions changed some of these (an 8 GB maintenance_work_mem cap, a 4 MB
+ * work_mem floor, huge_pages from 2 GB of shared_buffers, jit/wal_compression); we pin the
+ * revision above so fixtures stay stable, and move deliberately.
+ */
+import type { TuningIssue } from "./issues.js";
+
+export type PostgresWorkload = "web" | "oltp" | "dw" | "desktop" | "mixed";
+export type PostgresStorage = "ssd" | "hdd" | "san";
+
+export interface PostgresInput {
+  readonly memoryMiB: number;
+  /** Container CPUs; fractions are rounded down for PGTune's CPU count. */
+  readonly cpus: number;
+  readonly workload: PostgresWorkload;
+  readonly storage: PostgresStorage;
+  readonly maxConnections: number;
+  /** @default 16 */
+  readonly majorVersion?: number;
+}
+
+export interface PostgresTuning {
+  /** Setting name → value as PGTune prints it, in PGTune's output order. */
+  readonly settings: Record<string, string>;
+  /** ["-c", "max_connections=100", "-c", "shared_buffers=1GB", ...] */
+  readonly args: string[];
+  /** For Docker's `shm_size`; see `shmSizeMiB()`. */
+  readonly shmSizeMiB: number;
+}
+
+export const DEFAULT_POSTGRES_MAJOR = 16;
+/** PGTune's lower bound for a useful result ("this tool not being optimal for low memory systems"). */
+export const POSTGRES_MIN_MEMORY_MIB = 256;
+/** Postgres's own defaults for the parallel settings PGTune leaves out below 4 CPUs. */
+const PG_DEFAULT_MAX_WORKER_PROCESSES = 8;
+const PG_DEFAULT_MAX_PARALLEL_WORKERS = 8;
+
+const KB_PER_MB = 1024;
+const KB_PER_GB = 1024 * 1024;
+
+/** PGTune's `formatValue`: the largest unit that loses no precision. */
+export function formatKb(kb: number): string {
+  if (kb % KB_PER_GB === 0) return `${Math.floor(kb / KB_PER_GB)}GB`;
+  if (kb % KB_PER_MB === 0) return `${Math.floor(kb / KB_PER_MB)}MB`;
+  return `${kb}kB`;
+}
+
+export function postgresIssues(i: PostgresInput): TuningIssue[] {
+  const issues: TuningIssue[] = [];
+  if (!(Number.isInteger(i.memoryMiB) && i.memoryMiB >= POSTGRES_MIN_MEMORY_MIB)) {
+    issues.push({
+      path: "postgres.memoryMiB",
+      message: `postgres.memoryMiB (${i.memoryMiB}) must be a whole number of MiB, at least ${POSTGRES_MIN_MEMORY_MIB}: PGTune's formulas are not meant for less`,
+    });
+  }
+  if (!(i.cpus > 0)) {
+    issues.push({ path: "postgres.cpu", message: `postgres.cpu (${i.cpus}) must be a positive number of CPUs` });
+  }
+  if (!(Number.isInteger(i.maxConnections) && i.maxConnections >= 1 && i.maxConnections <= 262_143)) {
+    issues.push({
+      path: "postgres.maxConnections",
+      message: `postgres.maxConnections (${i.maxConnections}) must be a whole number from 1 to 262143 (Postgres's limit)`,
+    });
+  }
+  const major = i.majorVersion ?? DEFAULT_POSTGRES_MAJOR;
+  if (!(Number.isInteger(major) && major >= 10)) {
+    issues.push({ path: "postgres.majorVersion", message: `postgres.majorVersion (${major}) must be 10 or later` });
+  }
+  if (!["web", "oltp", "dw", "desktop", "mixed"].includes(i.workload)) {
+    issues.push({ path: "postgres.workload", message: `postgres.workload ("${String(i.workload)}") must be one of web, oltp, dw, desktop, mixed` });
+  }
+  if (!["ssd", "hdd", "san"].includes(i.storage)) {
+    issues.push({ path: "postgres.storage", message: `postgres.storage ("${String(i.storage)}") must be one of ssd, hdd, san` });
+  }
+  return issues;
+}
+
+interface Parallel {
+  readonly max_worker_processes: number;
+  readonly max_parallel_workers_per_gather: number;
+  readonly max_parallel_workers?: number;
+  readonly max_parallel_maintenance_workers?: number;
+}
+
+function parallelSettings(cpus: number, workload: PostgresWorkload, major: number): Parallel | undefined {
+  if (cpus < 4) return undefined;
+  let perGather = Math.ceil(cpus / 2);
+  if (workload !== "dw" && perGather > 4) perGather = 4;
+  return {
+    max_worker_processes: cpus,
+    max_parallel_workers_per_gather: perGather,
+    ...(major >= 10 ? { max_parallel_workers: cpus } : {}),
+    ...(major >= 11 ? { max_parallel_maintenance_workers: Math.min(Math.ceil(cpus / 2), 4) } : {}),
+  };
+}
+
+/** Call only on an input with no `postgresIssues`. */
+export function postgresTuning(i: PostgresInput): PostgresTuning {
+  const major = i.majorVersion ?? DEFAULT_POSTGRES_MAJOR;
+  const cpus = Math.floor(i.cpus);
+  const ramKb = i.memoryMiB * KB_PER_MB;
+  const w = i.workload;
+
+  const sharedBuffers = w === "desktop" ? Math.floor(ramKb / 16) : Math.floor(ramKb / 4);
+  const effectiveCacheSize = w === "desktop" ? Math.floor(ramKb / 4) : Math.floor((ramKb * 3) / 4);
+  let maintenanceWorkMem = w === "dw" ? Math.floor(ramKb / 8) : Math.floor(ramKb / 16);
+  if (maintenanceWorkMem >= 2 * KB_PER_GB) maintenanceWorkMem = 2 * KB_PER_GB;
+
+  let walBuffers = Math.floor((3 * sharedBuffers) / 100);
+  if (walBuffers > 16 * KB_PER_MB) walBuffers = 16 * KB_PER_MB;
+  if (walBuffers > 14 * KB_PER_MB && walBuffers < 16 * KB_PER_MB) walBuffers = 16 * KB_PER_MB;
+  if (walBuffers < 32) walBuffers = 32;
+
+  const parallel = parallelSettings(cpus, w, major);
+  const workersForWorkMem = parallel?.max_worker_processes ?? PG_DEFAULT_MAX_WORKER_PROCESSES;
+  const workMemBase = (ramKb - sharedBuffers) / ((i.maxConnections + workersForWorkMem) * 3);
+  let workMem = {
+    web: Math.floor(workMemBase),
+    oltp: Math.floor(workMemBase),
+    dw: Math.floor(workMemBase / 2),
+    desktop: Math.floor(workMemBase / 6),
+    mixed: Math.floor(workMemBase / 2),
+  }[w];
+  if (workMem < 64) workMem = 64;
+
+  const wal = {
+    web: [1024, 4096],
+    oltp: [2048, 8192],
+    dw: [4096, 16384],
+    desktop: [100, 2048],
+    mixed: [1024, 4096],
+  }[w] as [number, number];
+
+  const settings: Record<string, string> = {
+    max_connections: String(i.maxConnections),
+    shared_buffers: formatKb(sharedBuffers),
+    effective_cache_size: formatKb(effectiveCacheSize),
+    maintenance_work_mem: formatKb(maintenanceWorkMem),
+    checkpoint_completion_target: "0.9",
+    wal_buffers: formatKb(walBuffers),
+    default_statistics_target: w === "dw" ? "500" : "100",
+    random_page_cost: i.storage === "hdd" ? "4" : "1.1",
+    effective_io_concurrency: String({ ssd: 200, san: 300, hdd: 2 }[i.storage]),
+    work_mem: formatKb(workMem),
+    huge_pages: ramKb >= 32 * KB_PER_GB ? "try" : "off",
+    min_wal_size: formatKb(wal[0] * KB_PER_MB),
+    max_wal_size: formatKb(wal[1] * KB_PER_MB),
+  };
+  if (parallel) {
+    for (const [k, v] of Object.entries(parallel)) settings[k] = String(v);
+  }
+  if (w === "desktop") {
+    settings.wal_level = "minimal";
+    settings.max_wal_senders = "0";
+  }
+
+  const args = Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
+  const maxParallelWorkers = parallel?.max_parallel_workers ?? PG_DEFAULT_MAX_PARALLEL_WORKERS;
+  return { settings, args, shmSizeMiB: shmSizeMiB(workMem, maxParallelWorkers, i.memoryMiB) };
+}
+
+/**
+ * Docker's `shm_size` for the Postgres container (Kubernetes: a memory-backed emptyDir on
+ * /dev/shm of the same size).
+ *
+ * shared_buffers does not live in /dev/shm (Postgres ≥ 9.3 maps it anonymously); what does is
+ * dynamic shared memory (`dynamic_shared_memory_type = posix`): the segments parallel queries use
+ * to share hash tables and sort state among the leader and its workers. A parallel hash join may
+ * put up to work_mem × hash_mem_multiplier (2.0 since PG 15) per participant there. Docker's
+ * default of 64 MB makes such queries fail with "could not resize shared memory segment ... No
+ * space left on device". So:
+ *
+ *   shmSizeMiB = 64 + ceil(work_mem / 1 MiB) × 2 × (max_parallel_workers + 1), rounded up to a
+ *                multiple of 64, at most half the container's memory (tmpfs pages count against
+ *                the container's memory limit).
+ */
+export function shmSizeMiB(workMemKb: number, maxParallelWorkers: number, memoryMiB: number): number {
+  const need = 64 + Math.ceil(workMemKb / KB_PER_MB) * 2 * (maxParallelWorkers + 1);
+  const rounded = Math.ceil(need / 64) * 64;
+  return Math.max(64, Math.min(rounded, Math.floor(memoryMiB / 2)));
+}

@@ -1,0 +1,53 @@
+/**
+ * What the API is built from: core's repository, cache, queue and metrics, plus one readiness
+ * check per dependency.
+ *
+ * `buildApp` receives these rather than opening connections itself, so whoever opens them
+ * (`main.ts` through core's `openDependencies`, or a test wiring its own parts) also closes them.
+ */
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import type { JobCache } from "../core/cache.js";
+import type { Dependencies } from "../core/dependencies.js";
+import type { JobRepository } from "../core/jobs/repository.js";
+import type { Metrics } from "../core/metrics.js";
+import type { JobQueue } from "../core/queue.js";
+import type { HandlerRegistry } from "../worker/handlers.js";
+import type { ReadinessCheck } from "./readiness.js";
+
+export interface ApiDeps {
+  readonly repo: JobRepository;
+  readonly cache: JobCache;
+  readonly queue: JobQueue;
+  readonly metrics: Metrics;
+  /**
+   * The worker's handler registry (names and payload parsers; importing it runs no handler).
+   * POST /jobs refuses types it does not know and payloads it would refuse to run.
+   */
+  readonly handlers: Pick<HandlerRegistry, "has" | "types" | "validate">;
+  /** One check per dependency, by the name `/readyz` reports it under. */
+  readonly readiness: Readonly<Record<string, ReadinessCheck>>;
+}
+
+/** Cheap probes that reject when the dependency is down; `/readyz` bounds each with a timeout. */
+export function readinessChecks(pool: pg.Pool, redis: Redis, queue: JobQueue): Record<string, ReadinessCheck> {
+  return {
+    postgres: () => pool.query("select 1"),
+    redis: () => redis.ping(),
+    rabbitmq: async () => {
+      // The queue reconnects in the background; a live session is what publishing needs.
+      if (!queue.isConnected()) throw new Error("not connected");
+    },
+  };
+}
+
+export function apiDepsFrom(deps: Dependencies, handlers: ApiDeps["handlers"]): ApiDeps {
+  return {
+    handlers,
+    repo: deps.repo,
+    cache: deps.cache,
+    queue: deps.queue,
+    metrics: deps.metrics,
+    readiness: readinessChecks(deps.pool, deps.redis, deps.queue),
+  };
+}

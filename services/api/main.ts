@@ -1,0 +1,91 @@
+/**
+ * The API process (`npm run api`): config from the environment, dependencies, HTTP on PORT.
+ *
+ * Migrations are not run here (`npm run migrate` or `jobstack local` do that); the API only
+ * reports readiness. SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish,
+ * close the dependencies, exit 0. A second signal exits at once.
+ */
+import { openDependencies } from "../core/dependencies.js";
+import { coerceError } from "../core/errors.js";
+import { loadServiceConfig, redactConfig, ServiceConfigError } from "../core/config.js";
+import { createLogger } from "../core/logger.js";
+import { createHandlerRegistry, loadHandlerModules } from "../worker/handlers.js";
+import { buildApp } from "./app.js";
+import { apiDepsFrom } from "./deps.js";
+
+/** Background reconnect errors repeat every few hundred ms during an outage: log each source at most this often. */
+const RECONNECT_LOG_INTERVAL_MS = 10_000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadServiceConfig("api");
+  } catch (raw) {
+    const err = coerceError(raw);
+    // ServiceConfigError lists every problem and never contains a secret's value.
+    process.stderr.write(`${err instanceof ServiceConfigError ? err.message : `cannot read configuration: ${err.message}`}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger(config.logLevel, { service: "api" });
+  logger.info({ config: redactConfig(config) }, "starting api");
+
+  // The same registry the workers build, so POST /jobs accepts exactly what they can run.
+  const handlers = createHandlerRegistry();
+  await loadHandlerModules(handlers, config.handlerModules, { databaseUrl: config.databaseUrl, workerId: config.workerId });
+
+  const lastLogged = new Map<string, number>();
+  const deps = await openDependencies(config, {
+    onError: (source, err) => {
+      const now = Date.now();
+      if (now - (lastLogged.get(source) ?? 0) < RECONNECT_LOG_INTERVAL_MS) return;
+      lastLogged.set(source, now);
+      logger.warn({ source, err: err.message }, "dependency error");
+    },
+  });
+  const app = buildApp(apiDepsFrom(deps, handlers), {
+    apiToken: config.apiToken,
+    bodyLimit: config.bodyLimitBytes,
+    logger,
+  });
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, "draining");
+    let code = 0;
+    try {
+      await app.close();
+    } catch (raw) {
+      code = 1;
+      logger.error({ err: coerceError(raw) }, "closing the HTTP server failed");
+    }
+    try {
+      await deps.close();
+    } catch (raw) {
+      code = 1;
+      logger.error({ err: coerceError(raw) }, "closing dependencies failed");
+    }
+    logger.info("stopped");
+    process.exit(code);
+  };
+  process.on("SIGTERM", (s) => void stop(s));
+  process.on("SIGINT", (s) => void stop(s));
+
+  try {
+    // 0.0.0.0: in a container the probe and the load balancer come from outside the loopback.
+    await app.listen({ port: config.port, host: "0.0.0.0" });
+  } catch (raw) {
+    logger.error({ err: coerceError(raw) }, "cannot listen");
+    await deps.close().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+main().catch((raw) => {
+  process.stderr.write(`api failed to start: ${coerceError(raw).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,122 @@
+/**
+ * `/jobs*`: submit, read, audit, cancel, retry. Every route here needs the bearer token.
+ *
+ * Writes go to Postgres (the source of truth) and only then to the cache; reads go to Redis
+ * first and to Postgres on a miss. `JobCache` never throws and its writes are versioned, so a
+ * cache outage costs a database read and a late write cannot regress a job's state.
+ */
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import { dispatchJob } from "../../core/dispatch.js";
+import type { Job, TransitionOutcome } from "../../core/jobs/types.js";
+import { requireBearer } from "../auth.js";
+import type { ApiDeps } from "../deps.js";
+import { ApiError } from "../http-errors.js";
+import { JobIdParams, parsePart, SubmitJobBody } from "../schemas.js";
+import { jobView, transitionView } from "../views.js";
+
+export interface JobRoutesOptions {
+  readonly apiToken: string;
+}
+
+export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, options: JobRoutesOptions): Promise<void> {
+  const { repo, cache, metrics } = deps;
+  app.addHook("onRequest", requireBearer(options.apiToken));
+
+  /**
+   * The job row is already committed (PENDING) when this runs, so a broker outage here loses
+   * nothing: the worker's sweeper republishes PENDING jobs whose dispatch was never recorded.
+   * That is why a failure is logged, not answered — the job *is* accepted. The queue bounds
+   * the wait for the confirm (JobQueueOptions.publishTimeoutMs).
+   */
+  async function dispatch(job: Job, source: "api" | "retry", log: FastifyBaseLogger): Promise<void> {
+    const outcome = await dispatchJob(deps.queue, repo, job);
+    metrics.dispatches.inc({ source, result: outcome.dispatched ? "ok" : "error" });
+    if (outcome.error) {
+      log.warn({ jobId: job.id, err: outcome.error, published: outcome.dispatched }, "dispatch incomplete; the sweeper will publish the job");
+    }
+  }
+
+  app.post("/jobs", async (request, reply) => {
+    const body = parsePart(SubmitJobBody, request.body, "body");
+    if (!deps.handlers.has(body.type)) {
+      const allowed = deps.handlers.types();
+      throw new ApiError(400, "unknown_job_type", `no handler is registered for type "${body.type}"`, [
+        { part: "body", path: "type", message: `must be one of: ${allowed.join(", ")}`, allowed },
+      ]);
+    }
+    // Refuse now what the worker would refuse to run: a bad payload is the client's mistake,
+    // and a 400 beats a job that fails permanently later.
+    const check = deps.handlers.validate(body.type, body.payload ?? {});
+    if (!check.ok) {
+      throw new ApiError(400, "bad_request", `invalid payload for job type "${body.type}": ${check.message}`, [
+        { part: "body", path: "payload", message: check.message },
+      ]);
+    }
+    const { job, created } = await repo.submit({
+      type: body.type,
+      payload: body.payload ?? {},
+      ...(body.maxAttempts !== undefined && { maxAttempts: body.maxAttempts }),
+      ...(body.idempotencyKey !== undefined && { idempotencyKey: body.idempotencyKey }),
+    });
+    if (created) {
+      metrics.jobsSubmitted.inc({ type: job.type });
+      await cache.put(job);
+      await dispatch(job, "api", request.log);
+    } else {
+      // The first request's job, as it is now. Its dispatch is the first request's (or the
+      // sweeper's) business; publishing again here would only add duplicates.
+      reply.header("idempotent-replayed", "true");
+    }
+    return reply.code(202).send(jobView(job));
+  });
+
+  app.get("/jobs/:id", async (request, reply) => {
+    const { id } = parsePart(JobIdParams, request.params, "params");
+    const cached = await cache.get(id);
+    // The header says where the answer came from: operators debugging staleness, and tests.
+    if (cached) return reply.header("x-jobstack-source", "cache").send(jobView(cached));
+    const job = await repo.get(id);
+    if (!job) throw notFound(id);
+    await cache.put(job);
+    return reply.header("x-jobstack-source", "postgres").send(jobView(job));
+  });
+
+  app.get("/jobs/:id/transitions", async (request) => {
+    const { id } = parsePart(JobIdParams, request.params, "params");
+    const transitions = await repo.transitions(id);
+    // Every job has at least its `→ PENDING` row, so an empty log means no such job.
+    if (transitions.length === 0) throw notFound(id);
+    return transitions.map(transitionView);
+  });
+
+  app.post("/jobs/:id/cancel", async (request) => {
+    const { id } = parsePart(JobIdParams, request.params, "params");
+    const job = answer(await repo.cancel(id, "cancelled via API"), id, "cancel");
+    await cache.put(job);
+    return jobView(job);
+  });
+
+  app.post("/jobs/:id/retry", async (request) => {
+    const { id } = parsePart(JobIdParams, request.params, "params");
+    const job = answer(await repo.retry(id, "manual retry via API"), id, "retry");
+    await cache.put(job);
+    // PENDING again and committed: publish it like a new job (same rules on failure).
+    await dispatch(job, "retry", request.log);
+    return jobView(job);
+  });
+}
+
+function notFound(id: string): ApiError {
+  return new ApiError(404, "not_found", `no job ${id}`, { part: "params", path: "id" });
+}
+
+/** Maps a repository outcome: the job, or 404 / 409 naming the state that forbade the move. */
+function answer(outcome: TransitionOutcome, id: string, action: "cancel" | "retry"): Job {
+  if (outcome.ok) return outcome.job;
+  if (outcome.code === "not_found") throw notFound(id);
+  const required = action === "cancel" ? "PENDING" : "FAILED";
+  const message = outcome.state
+    ? `cannot ${action} job ${id}: it is ${outcome.state}, not ${required}`
+    : `cannot ${action} job ${id}: it is not ${required}`;
+  throw new ApiError(409, "conflict", message, { state: outcome.state ?? null, required, reason: outcome.message });
+}

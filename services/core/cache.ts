@@ -1,0 +1,136 @@
+// Write-through cache of job rows in Redis. Postgres is the source of truth: a miss, an
+// evicted key or a Redis outage only costs a database read, never a wrong answer.
+// Every entry carries the row's version, and the write is a Lua script that keeps the newer
+// version, so two writers that commit A then B but reach Redis as B then A leave B in place.
+//
+// Known limit: if the newer entry is evicted (allkeys-lru) *between* the two delayed writes,
+// the older write finds no entry to compare with and lands; it then lives until the next
+// write of that job or its TTL. Writers write right after commit, so the window is the
+// delay of one Redis round trip.
+
+import { Redis } from "ioredis";
+import { coerceError } from "./errors.js";
+import type { Job } from "./jobs/types.js";
+
+/** Return codes of PUT_IF_NEWER; mirror the script's header. */
+export enum CachePutResult {
+  /** The cache already holds this version or a newer one; nothing written. */
+  Stale = 0,
+  Written = 1,
+}
+
+/**
+ * KEYS[1]  the job's hash key
+ * ARGV[1]  version of the row being written (integer)
+ * ARGV[2]  the job as JSON
+ * ARGV[3]  TTL in seconds
+ * Returns  1 written, 0 stale (the stored version is the same or newer; entry untouched)
+ */
+export const PUT_IF_NEWER = `
+local current = redis.call('HGET', KEYS[1], 'v')
+if current and tonumber(current) >= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'j', ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1
+`;
+
+type RedisWithScripts = Redis & {
+  jobstackPutIfNewer(key: string, version: string, json: string, ttl: string): Promise<number>;
+};
+
+/** A Redis client tuned for a cache that may be down: fail fast, never queue, keep reconnecting. */
+export function createRedis(url: string, onError?: (err: Error) => void): Redis {
+  const redis = new Redis(url, {
+    // When Redis is down, commands fail at once instead of piling up; callers fall back to Postgres.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 500,
+    connectTimeout: 2_000,
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
+    lazyConnect: false,
+  });
+  // ioredis emits 'error' on every failed reconnect; an unhandled 'error' would crash the process.
+  redis.on("error", (err) => onError?.(coerceError(err)));
+  return redis;
+}
+
+export interface JobCacheOptions {
+  /** @default 3600 */
+  readonly ttlSeconds?: number;
+  /** @default "jobstack:" */
+  readonly prefix?: string;
+  readonly onError?: (err: Error, op: "get" | "put" | "delete") => void;
+}
+
+export class JobCache {
+  private readonly ttl: number;
+  private readonly prefix: string;
+  private readonly redis: RedisWithScripts;
+
+  constructor(
+    redis: Redis,
+    private readonly options: JobCacheOptions = {},
+  ) {
+    this.ttl = options.ttlSeconds ?? 3600;
+    this.prefix = options.prefix ?? "jobstack:";
+    if (!("jobstackPutIfNewer" in redis)) redis.defineCommand("jobstackPutIfNewer", { numberOfKeys: 1, lua: PUT_IF_NEWER });
+    this.redis = redis as RedisWithScripts;
+  }
+
+  key(id: string): string {
+    return `${this.prefix}job:${id}`;
+  }
+
+  /** Writes the job unless a newer version is cached. Never throws: Redis is optional. */
+  async put(job: Job): Promise<CachePutResult | null> {
+    try {
+      const r = await this.redis.jobstackPutIfNewer(this.key(job.id), String(job.version), JSON.stringify(job), String(this.ttl));
+      return r === 1 ? CachePutResult.Written : CachePutResult.Stale;
+    } catch (err) {
+      this.options.onError?.(coerceError(err), "put");
+      return null;
+    }
+  }
+
+  /** The cached job, or null on a miss, a damaged entry, or when Redis is unreachable. */
+  async get(id: string): Promise<Job | null> {
+    try {
+      const raw = await this.redis.hget(this.key(id), "j");
+      return raw === null ? null : (JSON.parse(raw) as Job);
+    } catch (err) {
+      this.options.onError?.(coerceError(err), "get");
+      return null;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    try {
+      await this.redis.del(this.key(id));
+    } catch (err) {
+      this.options.onError?.(coerceError(err), "delete");
+    }
+  }
+
+  /** True when Redis answers PING (readiness). */
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === "PONG";
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * Cache-aside read: Redis first, Postgres on a miss (refilling the cache). The answer is
+ * right whatever state Redis is in.
+ */
+export async function readJob(id: string, cache: JobCache, load: (id: string) => Promise<Job | null>): Promise<Job | null> {
+  const cached = await cache.get(id);
+  if (cached) return cached;
+  const job = await load(id);
+  if (job) await cache.put(job);
+  return job;
+}

@@ -1,0 +1,200 @@
+// Process configuration for the api, the worker and the migrator. The only module of the
+// services that reads environment variables; everything else receives a typed ServiceConfig.
+//
+// Variables (design §4 first, then the ones this implementation adds):
+//   DATABASE_URL        postgres://…                         required by every role
+//   REDIS_URL           redis://…                            api, worker
+//   AMQP_URL            amqp://…                             api, worker
+//   PORT                api HTTP port                        default 8080
+//   HEALTH_PORT         worker /healthz (and /metrics) port  default 8081
+//   API_TOKEN           bearer token for /jobs*, ≥ 16 chars  api only, required
+//   JOB_QUEUE           RabbitMQ queue name                  default "jobs"
+//   WORKER_CONCURRENCY  jobs in flight per worker = prefetch default 8
+//   LEASE_MS            worker lease; renewed every third     default 30000
+//   LOG_LEVEL           pino level                            default "info"
+//   QUEUE_TYPE          quorum | classic                      default quorum
+//   DB_POOL_SIZE        pg pool size                          default 10
+//   WORKER_ID           recorded in the audit log             default <hostname>-<pid>
+//   REAPER_INTERVAL_MS  how often expired leases are reaped   default 5000
+//   SWEEPER_INTERVAL_MS how often unconfirmed dispatches are swept   default 5000
+//   SWEEP_AFTER_MS      a PENDING job is swept once it has been due and undispatched this long,
+//                       so the sweeper does not race the API's own publish   default 10000
+//   RETRY_BASE_MS       first retry delay; doubles per attempt, with jitter  default 1000
+//   RETRY_MAX_MS        cap of the retry delay                default 300000
+//   SHUTDOWN_TIMEOUT_MS how long a draining worker waits for in-flight jobs  default 25000
+//                       (below Kubernetes' 30 s grace period, so release still happens)
+//   CACHE_TTL_SECONDS   TTL of a cached job                   default 3600
+//   JOB_HANDLER_MODULES comma-separated module paths whose `register(registry)` adds job
+//                       types (demos and tests); empty by default
+//   BODY_LIMIT_BYTES    api request body limit               default 1 MiB
+
+import os from "node:os";
+import { z } from "zod";
+
+export type ServiceRole = "api" | "worker" | "migrate";
+
+export interface ServiceConfig {
+  readonly role: ServiceRole;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly amqpUrl: string;
+  readonly port: number;
+  readonly healthPort: number;
+  readonly apiToken: string;
+  readonly jobQueue: string;
+  readonly queueType: "quorum" | "classic";
+  readonly workerConcurrency: number;
+  readonly leaseMs: number;
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  readonly dbPoolSize: number;
+  readonly workerId: string;
+  readonly reaperIntervalMs: number;
+  readonly sweeperIntervalMs: number;
+  readonly sweepAfterMs: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly cacheTtlSeconds: number;
+  readonly handlerModules: readonly string[];
+  readonly bodyLimitBytes: number;
+}
+
+/** Every problem found in the environment, reported together. Never contains a secret's value. */
+export class ServiceConfigError extends Error {
+  override name = "ServiceConfigError";
+  constructor(readonly issues: readonly string[]) {
+    super(`invalid service configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n  - ${issues.join("\n  - ")}`);
+  }
+}
+
+const int = (min: number, max: number, dflt: number) =>
+  z.coerce
+    .number({ error: "must be a number" })
+    .int({ error: "must be an integer" })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` })
+    .default(dflt);
+
+// URL checks say what is wrong without repeating the value: it may carry a password.
+const url = (protocols: readonly string[]) =>
+  z
+    .string({ error: "is required" })
+    .min(1, { error: "is required" })
+    .refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { error: `must be a URL with scheme ${protocols.map((p) => p.replace(":", "://")).join(" or ")}` },
+    );
+
+const optionalUrl = (protocols: readonly string[]) => url(protocols).optional();
+
+const schema = z.object({
+  DATABASE_URL: url(["postgres:", "postgresql:"]),
+  REDIS_URL: optionalUrl(["redis:", "rediss:"]),
+  AMQP_URL: optionalUrl(["amqp:", "amqps:"]),
+  PORT: int(0, 65535, 8080),
+  HEALTH_PORT: int(0, 65535, 8081),
+  API_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
+  JOB_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,200}$/, { error: "must be 1-200 characters of A-Z a-z 0-9 _ . : -" })
+    .default("jobs"),
+  QUEUE_TYPE: z.enum(["quorum", "classic"], { error: "must be quorum or classic" }).default("quorum"),
+  WORKER_CONCURRENCY: int(1, 1000, 8),
+  LEASE_MS: int(200, 3_600_000, 30_000),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+      error: "must be one of fatal error warn info debug trace silent",
+    })
+    .default("info"),
+  DB_POOL_SIZE: int(1, 1000, 10),
+  WORKER_ID: z.string().min(1).max(200).optional(),
+  REAPER_INTERVAL_MS: int(50, 3_600_000, 5_000),
+  SWEEPER_INTERVAL_MS: int(50, 3_600_000, 5_000),
+  SWEEP_AFTER_MS: int(0, 86_400_000, 10_000),
+  RETRY_BASE_MS: int(0, 3_600_000, 1_000),
+  RETRY_MAX_MS: int(0, 86_400_000, 300_000),
+  SHUTDOWN_TIMEOUT_MS: int(0, 3_600_000, 25_000),
+  CACHE_TTL_SECONDS: int(1, 30 * 86_400, 3_600),
+  JOB_HANDLER_MODULES: z.string().default(""),
+  BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024, 1024 * 1024),
+});
+
+/** Reads and validates the environment for one role; throws one ServiceConfigError listing every issue. */
+export function loadServiceConfig(role: ServiceRole, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  // Empty strings mean "unset": compose files and shells often export VAR= for optional values.
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(input);
+  const issues: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) issues.push(`${issue.path.join(".") || "(root)"} ${issue.message}`);
+  }
+  const needs = (name: "REDIS_URL" | "AMQP_URL" | "API_TOKEN") => {
+    if (input[name] === undefined) issues.push(`${name} is required for the ${role}`);
+  };
+  if (role !== "migrate") {
+    needs("REDIS_URL");
+    needs("AMQP_URL");
+  }
+  if (role === "api") needs("API_TOKEN");
+  if (parsed.success && parsed.data.RETRY_MAX_MS < parsed.data.RETRY_BASE_MS) {
+    issues.push(`RETRY_MAX_MS (${parsed.data.RETRY_MAX_MS}) must be at least RETRY_BASE_MS (${parsed.data.RETRY_BASE_MS})`);
+  }
+  if (!parsed.success || issues.length > 0) throw new ServiceConfigError(issues);
+  const d = parsed.data;
+  return Object.freeze({
+    role,
+    databaseUrl: d.DATABASE_URL,
+    redisUrl: d.REDIS_URL ?? "",
+    amqpUrl: d.AMQP_URL ?? "",
+    port: d.PORT,
+    healthPort: d.HEALTH_PORT,
+    apiToken: d.API_TOKEN ?? "",
+    jobQueue: d.JOB_QUEUE,
+    queueType: d.QUEUE_TYPE,
+    workerConcurrency: d.WORKER_CONCURRENCY,
+    leaseMs: d.LEASE_MS,
+    logLevel: d.LOG_LEVEL,
+    dbPoolSize: d.DB_POOL_SIZE,
+    workerId: d.WORKER_ID ?? `${os.hostname()}-${process.pid}`,
+    reaperIntervalMs: d.REAPER_INTERVAL_MS,
+    sweeperIntervalMs: d.SWEEPER_INTERVAL_MS,
+    sweepAfterMs: d.SWEEP_AFTER_MS,
+    retryBaseMs: d.RETRY_BASE_MS,
+    retryMaxMs: d.RETRY_MAX_MS,
+    shutdownTimeoutMs: d.SHUTDOWN_TIMEOUT_MS,
+    cacheTtlSeconds: d.CACHE_TTL_SECONDS,
+    handlerModules: Object.freeze(
+      d.JOB_HANDLER_MODULES.split(",")
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    ),
+    bodyLimitBytes: d.BODY_LIMIT_BYTES,
+  });
+}
+
+/** The config with credentials masked, for logging at start-up. */
+export function redactConfig(config: ServiceConfig): Record<string, unknown> {
+  const mask = (u: string) => {
+    if (u === "") return u;
+    try {
+      const parsed = new URL(u);
+      if (parsed.password) parsed.password = "***";
+      return parsed.toString();
+    } catch {
+      return "***";
+    }
+  };
+  return {
+    ...config,
+    databaseUrl: mask(config.databaseUrl),
+    redisUrl: mask(config.redisUrl),
+    amqpUrl: mask(config.amqpUrl),
+    apiToken: config.apiToken ? "***" : "",
+  };
+}

@@ -1,0 +1,109 @@
+// Opens everything a service process talks to — Postgres pool, Redis, RabbitMQ, the repository,
+// the cache and the metrics — and closes it all again. Only Postgres must be up at start:
+// Redis and RabbitMQ are reconnected in the background (the API then answers 503 on /readyz,
+// and committed jobs wait for the sweeper).
+
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import { createRedis, JobCache } from "./cache.js";
+import type { ServiceConfig } from "./config.js";
+import { createPool } from "./db.js";
+import { closeAll, coerceError, withTimeout } from "./errors.js";
+import { JobRepository } from "./jobs/repository.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { JobQueue } from "./queue.js";
+
+export interface Dependencies {
+  readonly config: ServiceConfig;
+  readonly pool: pg.Pool;
+  readonly redis: Redis;
+  readonly queue: JobQueue;
+  readonly repo: JobRepository;
+  readonly cache: JobCache;
+  readonly metrics: Metrics;
+  /** Checks each dependency with a short timeout (for /readyz). */
+  readiness(timeoutMs?: number): Promise<Readiness>;
+  /** Closes the queue, Redis and the pool; every failure is reported in one AggregateError. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface DependencyState {
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+export interface Readiness {
+  readonly ok: boolean;
+  readonly postgres: DependencyState;
+  readonly redis: DependencyState;
+  readonly rabbitmq: DependencyState;
+}
+
+export interface OpenOptions {
+  readonly metrics?: Metrics;
+  /** Errors of background reconnects (Redis, RabbitMQ); rate-limit in the caller if logging. */
+  readonly onError?: (source: "redis" | "rabbitmq" | "cache", err: Error) => void;
+  /** How long to wait for RabbitMQ at start before carrying on without it. @default 5000 */
+  readonly queueConnectTimeoutMs?: number;
+}
+
+export async function openDependencies(config: ServiceConfig, options: OpenOptions = {}): Promise<Dependencies> {
+  const metrics = options.metrics ?? createMetrics({ labels: { service: config.role } });
+  const onError = options.onError ?? (() => undefined);
+  const pool = createPool({ databaseUrl: config.databaseUrl, dbPoolSize: config.dbPoolSize, applicationName: `jobstack-${config.role}` });
+  const redis = createRedis(config.redisUrl, (err) => onError("redis", err));
+  const queue = new JobQueue({
+    url: config.amqpUrl,
+    queue: config.jobQueue,
+    queueType: config.queueType,
+    prefetch: config.workerConcurrency,
+    onError: (err) => onError("rabbitmq", err),
+    onDeadLetter: (reason) => metrics.deadLettered.inc({ reason }),
+  });
+  const repo = new JobRepository(pool, {
+    onTransition: (from, to) => metrics.transitions.inc({ from: from ?? "none", to }),
+  });
+  const cache = new JobCache(redis, { ttlSeconds: config.cacheTtlSeconds, onError: (err) => onError("cache", err) });
+
+  let closed: Promise<void> | null = null;
+  const close = () =>
+    (closed ??= closeAll([
+      ["rabbitmq", () => queue.close()],
+      ["redis", () => redis.quit().catch(() => redis.disconnect())],
+      ["postgres", () => pool.end()],
+    ]));
+
+  try {
+    // Postgres is the source of truth: without it the process is useless, so fail start-up.
+    await withTimeout(pool.query("select 1"), 10_000, "connecting to Postgres");
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw coerceError(err);
+  }
+  try {
+    await queue.connect(options.queueConnectTimeoutMs ?? 5_000);
+  } catch (err) {
+    onError("rabbitmq", coerceError(err)); // keeps reconnecting in the background
+  }
+
+  const readiness = async (timeoutMs = 1_000): Promise<Readiness> => {
+    const check = async (what: string, probe: () => Promise<unknown>): Promise<DependencyState> => {
+      try {
+        await withTimeout(probe(), timeoutMs, what);
+        return { ok: true };
+      } catch (err) {
+        return { ok: false, error: coerceError(err).message };
+      }
+    };
+    const [postgres, redisState, rabbitmq] = await Promise.all([
+      check("postgres", () => pool.query("select 1")),
+      check("redis", () => redis.ping()),
+      check("rabbitmq", async () => {
+        if (!queue.isConnected()) throw new Error("not connected");
+      }),
+    ]);
+    return { ok: postgres.ok && redisState.ok && rabbitmq.ok, postgres, redis: redisState, rabbitmq };
+  };
+
+  return { config, pool, redis, queue, repo, cache, metrics, readiness, close };
+}

@@ -1,0 +1,31 @@
+// Publishing a committed PENDING job: publish with confirms, then record the dispatch. The
+// order matters: a job is committed before it is published, and marked dispatched only after
+// the broker confirmed, so a crash or outage anywhere leaves it PENDING and undispatched, which
+// is exactly what the sweeper looks for.
+
+import { coerceError } from "./errors.js";
+import type { JobRepository } from "./jobs/repository.js";
+import type { Job } from "./jobs/types.js";
+import type { JobQueue } from "./queue.js";
+
+export interface DispatchResult {
+  readonly dispatched: boolean;
+  /** Why not, when it was not; the sweeper will retry. */
+  readonly error?: Error;
+}
+
+/** Never throws: a failed publish is not an error for the caller, only a delay. */
+export async function dispatchJob(queue: JobQueue, repo: JobRepository, job: Pick<Job, "id" | "claim">): Promise<DispatchResult> {
+  try {
+    await queue.publish(job.id);
+  } catch (err) {
+    return { dispatched: false, error: coerceError(err) };
+  }
+  try {
+    await repo.markDispatched(job.id, job.claim);
+  } catch (err) {
+    // Published but not recorded: the sweeper publishes again later; the duplicate is dropped.
+    return { dispatched: true, error: coerceError(err) };
+  }
+  return { dispatched: true };
+}

@@ -1,0 +1,2 @@
+export * from "./types.js";
+export { JobRepository, rowToJob, errorToJson, type JobRepositoryOptions } from "./repository.js";

@@ -1,0 +1,101 @@
+// `npm run worker`: wires config, dependencies, handlers, the consume loop, the health server
+// and signal handling together. Configured only by environment variables (services/core/config.ts).
+// Exit codes: 0 after a graceful drain, 1 start-up or shutdown failure, 2 bad configuration,
+// 130 forced by a second signal.
+
+import { loadServiceConfig, redactConfig, ServiceConfigError } from "../core/config.js";
+import { openDependencies } from "../core/dependencies.js";
+import { closeAll, coerceError } from "../core/errors.js";
+import { createLogger } from "../core/logger.js";
+import { createMetrics } from "../core/metrics.js";
+import { createHandlerRegistry, loadHandlerModules } from "./handlers.js";
+import { startHealthServer } from "./health.js";
+import { onShutdownSignals } from "./signals.js";
+import { Worker } from "./worker.js";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadServiceConfig("worker");
+  } catch (err) {
+    console.error(err instanceof ServiceConfigError ? err.message : coerceError(err).message);
+    process.exit(2);
+  }
+  const log = createLogger(config.logLevel, { service: "worker", workerId: config.workerId });
+  log.info({ config: redactConfig(config) }, "starting worker");
+
+  // Reconnect errors repeat every few hundred ms during an outage; log one per source per 10 s.
+  const lastLogged = new Map<string, number>();
+  const onError = (source: string, err: Error) => {
+    const now = Date.now();
+    if (now - (lastLogged.get(source) ?? 0) < 10_000) return;
+    lastLogged.set(source, now);
+    log.warn({ source, err }, "dependency error");
+  };
+
+  const registry = createHandlerRegistry();
+  await loadHandlerModules(registry, config.handlerModules, { databaseUrl: config.databaseUrl, workerId: config.workerId });
+  const metrics = createMetrics({ labels: { service: "worker" } });
+  const deps = await openDependencies(config, { metrics, onError });
+  const worker = new Worker({
+    workerId: config.workerId,
+    leaseMs: config.leaseMs,
+    retryBaseMs: config.retryBaseMs,
+    retryMaxMs: config.retryMaxMs,
+    reaperIntervalMs: config.reaperIntervalMs,
+    sweeperIntervalMs: config.sweeperIntervalMs,
+    sweepAfterMs: config.sweepAfterMs,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    repo: deps.repo,
+    queue: deps.queue,
+    cache: deps.cache,
+    registry,
+    metrics,
+    log,
+  });
+  const health = await startHealthServer({
+    port: config.healthPort,
+    registry: metrics.registry,
+    status: () => ({ workerId: config.workerId, inFlight: worker.inFlightCount, draining: worker.isDraining }),
+  });
+
+  onShutdownSignals({
+    drain: (signal) => {
+      log.info({ signal }, "draining: no new jobs; finishing or releasing in-flight ones (signal again to exit now)");
+      void (async () => {
+        let code = 0;
+        try {
+          const drained = await worker.drain();
+          log.info(drained, "drained");
+        } catch (err) {
+          code = 1;
+          log.error({ err: coerceError(err) }, "drain failed");
+        }
+        try {
+          await closeAll([
+            ["health server", () => health.close()],
+            ["dependencies", () => deps.close()],
+          ]);
+        } catch (err) {
+          code = 1;
+          log.error({ err: coerceError(err) }, "shutdown failed");
+        }
+        log.flush();
+        process.exit(code);
+      })();
+    },
+    force: (signal) => {
+      log.warn({ signal }, "second signal: exiting now");
+      log.flush();
+      process.exit(130);
+    },
+  });
+
+  await worker.start();
+  log.info({ queue: config.jobQueue, concurrency: config.workerConcurrency, healthPort: health.port, types: registry.types() }, "worker started");
+}
+
+main().catch((err) => {
+  console.error(`worker failed to start: ${coerceError(err).stack ?? coerceError(err).message}`);
+  process.exit(1);
+});

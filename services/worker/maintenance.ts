@@ -1,0 +1,91 @@
+// The reaper and the sweeper, run by every worker on jittered timers. Both are safe with many
+// workers at once: the repository selects their rows with `for update skip locked`.
+//   reaper:  RUNNING jobs whose lease expired → PENDING (dispatched again here) or FAILED.
+//   sweeper: PENDING jobs whose dispatch the broker never confirmed → published again.
+
+import { dispatchJob } from "../core/dispatch.js";
+import { coerceError } from "../core/errors.js";
+import type { JobCache } from "../core/cache.js";
+import type { JobRepository } from "../core/jobs/repository.js";
+import type { Logger } from "../core/logger.js";
+import type { Metrics } from "../core/metrics.js";
+import type { JobQueue } from "../core/queue.js";
+
+export interface MaintenanceOptions {
+  readonly workerId: string;
+  readonly repo: JobRepository;
+  readonly queue: JobQueue;
+  readonly cache?: JobCache;
+  readonly metrics?: Metrics;
+  readonly log?: Logger;
+  readonly reaperIntervalMs: number;
+  readonly sweeperIntervalMs: number;
+  /** How long a due PENDING job may stay undispatched before the sweeper sends it. */
+  readonly sweepAfterMs: number;
+}
+
+export class Maintenance {
+  private timers = new Set<NodeJS.Timeout>();
+  private running = new Set<Promise<unknown>>();
+  private stopped = true;
+
+  constructor(private readonly o: MaintenanceOptions) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(() => this.reapOnce(), this.o.reaperIntervalMs);
+    this.schedule(() => this.sweepOnce(), this.o.sweeperIntervalMs);
+  }
+
+  /** Stops the timers and waits for a pass in progress. Safe to call twice. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled([...this.running]);
+  }
+
+  /** One reaper pass; returns how many leases it reaped. */
+  async reapOnce(): Promise<number> {
+    const reaped = await this.o.repo.reapExpired(this.o.workerId);
+    for (const job of reaped) {
+      this.o.metrics?.reaped.inc({ to: job.state });
+      this.o.log?.warn({ jobId: job.id, to: job.state }, "reaped an expired lease");
+      await this.o.cache?.put(job);
+      if (job.state === "PENDING" && this.o.queue.isConnected()) {
+        const r = await dispatchJob(this.o.queue, this.o.repo, job);
+        this.o.metrics?.dispatches.inc({ source: "reaper", result: r.dispatched ? "ok" : "error" });
+      }
+    }
+    return reaped.length;
+  }
+
+  /** One sweeper pass; returns how many jobs it dispatched. Skipped while the broker is unreachable. */
+  async sweepOnce(): Promise<number> {
+    if (!this.o.queue.isConnected()) return 0;
+    const { dispatched, failed } = await this.o.repo.sweepUndispatched((job) => this.o.queue.publish(job.id), this.o.sweepAfterMs);
+    if (dispatched.length > 0) {
+      this.o.metrics?.dispatches.inc({ source: "sweeper", result: "ok" }, dispatched.length);
+      this.o.log?.info({ count: dispatched.length }, "swept undispatched jobs");
+    }
+    if (failed.length > 0) this.o.metrics?.dispatches.inc({ source: "sweeper", result: "error" }, failed.length);
+    return dispatched.length;
+  }
+
+  private schedule(pass: () => Promise<unknown>, intervalMs: number): void {
+    if (this.stopped) return;
+    // ±25 % jitter keeps a fleet of workers from sweeping in lockstep.
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      const run = pass()
+        .catch((err) => this.o.log?.warn({ err: coerceError(err) }, "maintenance pass failed; next pass retries"))
+        .finally(() => {
+          this.running.delete(run);
+          this.schedule(pass, intervalMs);
+        });
+      this.running.add(run);
+    }, intervalMs * (0.75 + Math.random() * 0.5));
+    this.timers.add(t);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The one place on the deployment side that reads environment variables: which environments to
+ * synthesize (`JOBSTACK_ENVS`) and which preset to force (`JOBSTACK_PRESET`).
+ */
+import { readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, type ConfigIssue } from "./errors.js";
+import { environmentFile, resolveEnvironmentFile, type ResolvedEnvironment, type ResolveOptions } from "./resolve.js";
+
+export const ENVIRONMENTS_DIR = join(dirname(dirname(fileURLToPath(import.meta.url))), "environments");
+
+export function listEnvironments(dir = ENVIRONMENTS_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => f.slice(0, -".yaml".length))
+    .sort();
+}
+
+export interface Selection {
+  /** Environments to synthesize; all of them when undefined. */
+  readonly envs?: readonly string[];
+  readonly preset?: string;
+}
+
+/** Reads `JOBSTACK_ENVS` (comma-separated) and `JOBSTACK_PRESET`; blanks mean "not set". */
+export function selectionFromEnv(env: NodeJS.ProcessEnv = process.env): Selection {
+  const envs = env.JOBSTACK_ENVS?.split(",").map((s) => s.trim()).filter(Boolean);
+  const preset = env.JOBSTACK_PRESET?.trim() || undefined;
+  return { ...(envs && envs.length > 0 ? { envs } : {}), ...(preset ? { preset } : {}) };
+}
+
+/**
+ * Resolves the selected environments. Problems across all of them are collected and thrown
+ * together, so one run shows everything that needs fixing and no stack is synthesized.
+ */
+export function loadEnvironments(selection: Selection = {}, options: Omit<ResolveOptions, "presetOverride"> & { dir?: string } = {}): ResolvedEnvironment[] {
+  const dir = options.dir ?? ENVIRONMENTS_DIR;
+  const known = listEnvironments(dir);
+  const names = selection.envs ?? known;
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      unknown.map((n) => ({ file: "JOBSTACK_ENVS", path: "", message: `unknown environment "${n}" (known: ${known.join(", ")})` })),
+    );
+  }
+  const issues: ConfigIssue[] = [];
+  const resolved: ResolvedEnvironment[] = [];
+  for (const name of names) {
+    try {
+      resolved.push(
+        resolveEnvironmentFile(environmentFile(dir, name), {
+          ...(options.presetsDir ? { presetsDir: options.presetsDir } : {}),
+          ...(selection.preset ? { presetOverride: selection.preset } : {}),
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      issues.push(...err.issues);
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(dedupe(issues));
+  return resolved;
+}
+
+/** Loads one environment by name, honouring an explicit preset. */
+export function loadEnvironment(name: string, preset?: string, dir = ENVIRONMENTS_DIR): ResolvedEnvironment {
+  const [env] = loadEnvironments({ envs: [name], ...(preset ? { preset } : {}) }, { dir });
+  return env!;
+}
+
+// The same JOBSTACK_PRESET problem would otherwise be repeated once per environment.
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.file}|${i.path}|${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,276 @@
+/**
+ * The shared base of every service construct: image + environment + ports + health check +
+ * resources + security, rendered either as `docker_container`s on a bridge network (one per
+ * replica) or as one Swarm `docker_service` on an overlay network. Each service's own file adds
+ * only what is special about it, through `customize()`.
+ *
+ * Rendering rules, one place for all services:
+ * - Network: every replica joins the environment's network with the topology name as alias,
+ *   which is the host name in the connection URLs (`postgres`, `redis`, `rabbitmq`).
+ * - Ports: only a port with `publish` is published (the api). On a bridge host, replica i of a
+ *   multi-replica api publishes `publish + i`, since one host port cannot be bound twice; on
+ *   Swarm the routing mesh balances one published port over all replicas.
+ * - Secrets: environment values are filled from Terraform variables or generated passwords with
+ *   `fillSecret`, so cdk.tf.json carries `${var.…}` / `${random_password.…}` references only.
+ * - Resources: hard memory limit (swap disabled: memory_swap = memory) and a CPU limit on every
+ *   container; Swarm tasks get limits plus a memory reservation so the scheduler never
+ *   overcommits memory (CPU is compressible and not reserved, so small Swarms still schedule).
+ * - Security: capabilities dropped to the topology's list, the topology's user, read-only root
+ *   with tmpfs scratch folders, no-new-privileges (containers; the Swarm API has no such field).
+ * - Lifecycle: app and data services restart `unless-stopped` (Swarm: condition any); a task
+ *   runs once (see migrate.ts). Data containers set `wait`, so Terraform creates dependents only
+ *   after the health check passes; on Swarm, `converge_config` waits for the tasks to run, and a
+ *   Swarm task with a health check only counts as running once it is healthy.
+ * - Logs: json-file with rotation (10 MiB × 3), so a chatty service cannot fill the disk.
+ */
+import type { ContainerConfig, ContainerUpload } from "@cdktf/provider-docker/lib/container";
+import { Container } from "@cdktf/provider-docker/lib/container";
+import type { Image } from "@cdktf/provider-docker/lib/image";
+import type {
+  ServiceTaskSpecContainerSpec,
+  ServiceTaskSpecContainerSpecConfigs,
+  ServiceTaskSpecContainerSpecMounts,
+  ServiceUpdateConfig,
+} from "@cdktf/provider-docker/lib/service";
+import { Service } from "@cdktf/provider-docker/lib/service";
+import type { Volume } from "@cdktf/provider-docker/lib/volume";
+import type { ITerraformDependable } from "cdktf";
+import { Construct } from "constructs";
+import { fillSecret, type SecretTokens } from "../secrets.js";
+import type { ServiceSpec, Topology } from "../topology.js";
+import { dockerHealthcheck, healthyWithinSeconds, seconds, type ProbeRuntime } from "./health.js";
+import type { JobNetwork } from "./network.js";
+
+const MIB = 1024 * 1024;
+/** Docker log rotation for every container and task. */
+export const LOG_OPTIONS = { "max-size": "10m", "max-file": "3" } as const;
+/** tmpfs options for read-only roots: world-writable with the sticky bit, like /tmp, no exec. */
+const TMPFS_OPTIONS = "rw,noexec,nosuid,nodev,size=64m,mode=1777";
+const TMPFS_SIZE_BYTES = 64 * MIB;
+/**
+ * Seconds between SIGTERM and SIGKILL. The worker drains (finishes or releases in-flight jobs)
+ * on SIGTERM, and Postgres writes a shutdown checkpoint; Docker's 10 s default cuts both short.
+ */
+const STOP_GRACE_SECONDS = { app: 30, data: 60, task: 30 } as const;
+/**
+ * Swarm node label that pins stateful services to the node holding their volumes: named volumes
+ * are node-local, so a Postgres task rescheduled elsewhere would start on an empty volume.
+ * The README's Swarm prerequisites say which node to label.
+ */
+export const DATA_NODE_LABEL = "jobstack-data";
+
+/** Everything a workload needs from the system it belongs to. */
+export interface DockerContext {
+  readonly mode: "containers" | "swarm";
+  /** Prefix of every Docker object name, e.g. `jobstack-dev`. */
+  readonly prefix: string;
+  readonly network: JobNetwork;
+  readonly secrets: SecretTokens;
+  readonly rollout: Topology["rollout"];
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface WorkloadProps {
+  readonly spec: ServiceSpec;
+  readonly context: DockerContext;
+  readonly image: Image;
+  /** Named volumes by `DataVolume.name`; each of the spec's volumes must be here. */
+  readonly volumes?: ReadonlyMap<string, Volume>;
+  /** Resources that must exist (and, for waited-on containers, be healthy) first. */
+  readonly dependsOn?: readonly ITerraformDependable[];
+}
+
+/** What a service adds to the shared rendering. */
+export interface Customization {
+  /** Merged over the container arguments (bridge mode). */
+  readonly container?: Partial<ContainerConfig>;
+  /** Merged over the Swarm container spec (overlay mode). */
+  readonly swarmContainer?: Partial<ServiceTaskSpecContainerSpec>;
+  readonly swarmMounts?: readonly ServiceTaskSpecContainerSpecMounts[];
+  readonly swarmConfigs?: readonly ServiceTaskSpecContainerSpecConfigs[];
+}
+
+export abstract class DockerWorkload extends Construct {
+  readonly spec: ServiceSpec;
+  /** Docker name of the service (Swarm) or of replica 0 (containers), e.g. `jobstack-dev-api`. */
+  readonly dockerName: string;
+  /** Bridge mode: one container per replica, replica 0 first. Empty on Swarm. */
+  readonly containers: readonly Container[];
+  /** Swarm mode: the service. */
+  readonly service?: Service;
+  /** Host ports this workload publishes, in replica order. */
+  readonly publishedPorts: readonly number[];
+
+  constructor(scope: Construct, id: string, props: WorkloadProps) {
+    super(scope, id);
+    const { spec, context } = props;
+    this.spec = spec;
+    this.dockerName = `${context.prefix}-${spec.name}`;
+    for (const v of spec.volumes) {
+      if (!props.volumes?.has(v.name)) throw new Error(`${spec.name}: volume '${v.name}' was not declared for it`);
+    }
+    const custom = this.customize(props);
+    if (context.mode === "containers") {
+      const count = spec.kind === "task" ? 1 : spec.replicas;
+      const containers = Array.from({ length: count }, (_, i) => this.renderContainer(props, custom, i));
+      this.containers = containers;
+      this.publishedPorts = spec.ports.flatMap((p) => (p.publish ? Array.from({ length: count }, (_, i) => p.publish! + i) : []));
+    } else {
+      this.containers = [];
+      this.service = this.renderService(props, custom);
+      this.publishedPorts = spec.ports.flatMap((p) => (p.publish ? [p.publish] : []));
+    }
+    for (const port of this.publishedPorts) {
+      if (port > 65535) throw new Error(`${spec.name}: replica ports from ${this.publishedPorts[0]} run past 65535; lower docker.apiPort or the replicas`);
+    }
+  }
+
+  /** The resources dependents wait for. */
+  get dependables(): ITerraformDependable[] {
+    return this.service ? [this.service] : [...this.containers];
+  }
+
+  /** Service-specific additions; the default adds nothing. Must not read subclass fields. */
+  protected customize(_props: WorkloadProps): Customization {
+    return {};
+  }
+
+  /** How an HTTP probe runs inside this image. @default "node" (our image) */
+  protected probeRuntime(): ProbeRuntime {
+    return "node";
+  }
+
+  private envEntries(secrets: SecretTokens): [string, string][] {
+    const plain = Object.entries(this.spec.env);
+    const secret = Object.entries(this.spec.secretEnv).map(([k, v]) => [k, fillSecret(v, secrets)] as [string, string]);
+    return [...plain, ...secret].sort(([a], [b]) => a.localeCompare(b));
+  }
+
+  private renderContainer(props: WorkloadProps, custom: Customization, replica: number): Container {
+    const { spec, context } = props;
+    const task = spec.kind === "task";
+    const name = replica === 0 ? this.dockerName : `${this.dockerName}-${replica + 1}`;
+    const security = spec.security;
+    const config: ContainerConfig = {
+      name,
+      image: props.image.imageId,
+      ...(spec.entrypoint ? { entrypoint: [...spec.entrypoint] } : {}),
+      ...(spec.command.length > 0 ? { command: [...spec.command] } : {}),
+      env: this.envEntries(context.secrets).map(([k, v]) => `${k}=${v}`),
+      networksAdvanced: [{ name: context.network.resource.name, aliases: [spec.name] }],
+      ports: spec.ports.flatMap((p) => (p.publish ? [{ internal: p.containerPort, external: p.publish + replica, protocol: "tcp" }] : [])),
+      ...(spec.health ? { healthcheck: dockerHealthcheck(spec.health, this.probeRuntime()) } : {}),
+      ...(spec.kind === "data" && spec.health ? { wait: true, waitTimeout: healthyWithinSeconds(spec.health) } : {}),
+      memory: spec.resources.memoryMiB,
+      memorySwap: spec.resources.memoryMiB,
+      cpus: String(spec.resources.cpu),
+      restart: task ? "no" : "unless-stopped",
+      ...(task ? { mustRun: false } : {}),
+      stopTimeout: STOP_GRACE_SECONDS[spec.kind],
+      destroyGraceSeconds: STOP_GRACE_SECONDS[spec.kind],
+      user: security.user,
+      readOnly: security.readOnlyRootFilesystem,
+      ...(security.readOnlyRootFilesystem && security.tmpfs.length > 0
+        ? { tmpfs: Object.fromEntries(security.tmpfs.map((path) => [path, TMPFS_OPTIONS])) }
+        : {}),
+      capabilities: { drop: ["ALL"], ...(security.capAdd.length > 0 ? { add: [...security.capAdd] } : {}) },
+      securityOpts: ["no-new-privileges:true"],
+      volumes: spec.volumes.map((v) => ({ volumeName: props.volumes!.get(v.name)!.name, containerPath: v.mountPath })),
+      logDriver: "json-file",
+      logOpts: { ...LOG_OPTIONS },
+      labels: Object.entries({ ...context.labels, "com.jobstack.service": spec.name, "com.jobstack.replica": String(replica) }).map(
+        ([label, value]) => ({ label, value }),
+      ),
+      ...(props.dependsOn && props.dependsOn.length > 0 ? { dependsOn: [...props.dependsOn] } : {}),
+      ...custom.container,
+    };
+    return new Container(this, replica === 0 ? "container" : `container-${replica + 1}`, config);
+  }
+
+  private renderService(props: WorkloadProps, custom: Customization): Service {
+    const { spec, context } = props;
+    const security = spec.security;
+    const health = spec.health;
+    const data = spec.kind === "data";
+    const task = spec.kind === "task";
+    const tmpfsMounts: ServiceTaskSpecContainerSpecMounts[] = security.readOnlyRootFilesystem
+      ? security.tmpfs.map((target) => ({ type: "tmpfs", target, tmpfsOptions: { sizeBytes: TMPFS_SIZE_BYTES, mode: 0o1777 } }))
+      : [];
+    const volumeMounts: ServiceTaskSpecContainerSpecMounts[] = spec.volumes.map((v) => ({
+      type: "volume",
+      source: props.volumes!.get(v.name)!.name,
+      target: v.mountPath,
+    }));
+    const containerSpec: ServiceTaskSpecContainerSpec = {
+      // The tag, not the local image id: other Swarm nodes pull by reference.
+      image: props.image.name,
+      ...(spec.entrypoint ? { command: [...spec.entrypoint] } : {}),
+      ...(spec.command.length > 0 ? { args: [...spec.command] } : {}),
+      env: Object.fromEntries(this.envEntries(context.secrets)),
+      ...(health ? { healthcheck: dockerHealthcheck(health, this.probeRuntime()) } : {}),
+      user: security.user,
+      readOnly: security.readOnlyRootFilesystem,
+      capDrop: ["ALL"],
+      ...(security.capAdd.length > 0 ? { capAdd: [...security.capAdd] } : {}),
+      stopGracePeriod: seconds(STOP_GRACE_SECONDS[spec.kind]),
+      mounts: [...volumeMounts, ...tmpfsMounts, ...(custom.swarmMounts ?? [])],
+      ...(custom.swarmConfigs && custom.swarmConfigs.length > 0 ? { configs: [...custom.swarmConfigs] } : {}),
+      labels: Object.entries({ ...context.labels, "com.jobstack.service": spec.name }).map(([label, value]) => ({ label, value })),
+      ...custom.swarmContainer,
+    };
+    const published = spec.ports.filter((p) => p.publish);
+    const monitor = health ? seconds(healthyWithinSeconds(health)) : "30s";
+    return new Service(this, "service", {
+      name: this.dockerName,
+      labels: Object.entries(context.labels).map(([label, value]) => ({ label, value })),
+      mode: { replicated: { replicas: task || data ? 1 : spec.replicas } },
+      taskSpec: {
+        containerSpec,
+        networksAdvanced: [{ name: context.network.resource.id, aliases: [spec.name] }],
+        resources: {
+          limits: { nanoCpus: Math.round(spec.resources.cpu * 1e9), memoryBytes: spec.resources.memoryMiB * MIB },
+          reservation: { memoryBytes: spec.resources.memoryMiB * MIB },
+        },
+        // A task runs until it succeeds (a few tries for a Postgres that is still starting);
+        // everything else is restarted whenever it stops.
+        restartPolicy: task
+          ? { condition: "on-failure", delay: "10s", maxAttempts: 3, window: "120s" }
+          : { condition: "any", delay: "5s", window: "120s" },
+        ...(data ? { placement: { constraints: [`node.labels.${DATA_NODE_LABEL} == true`] } } : {}),
+        logDriver: { name: "json-file", options: { ...LOG_OPTIONS } },
+      },
+      updateConfig: { ...this.update(context, data || task, monitor), failureAction: task ? "pause" : "rollback" },
+      rollbackConfig: { ...this.update(context, data || task, monitor), failureAction: "pause" },
+      ...(published.length > 0
+        ? {
+            endpointSpec: {
+              ports: published.map((p) => ({ name: p.name, protocol: "tcp", targetPort: p.containerPort, publishedPort: p.publish!, publishMode: "ingress" })),
+            },
+          }
+        : {}),
+      // Terraform waits until the tasks run (healthy); a task that exits never converges.
+      ...(!task && health ? { convergeConfig: { delay: "5s", timeout: seconds(healthyWithinSeconds(health) + 60) } } : {}),
+      ...(props.dependsOn && props.dependsOn.length > 0 ? { dependsOn: [...props.dependsOn] } : {}),
+    });
+  }
+
+  /**
+   * Rolling update settings from the topology's rollout: surge → start-first with that many at a
+   * time; no surge → stop-first, `maxUnavailable` at a time. A service holding a volume is always
+   * stop-first, one at a time: two Postgres processes must never open the same data directory.
+   */
+  private update(context: DockerContext, exclusive: boolean, monitor: string): ServiceUpdateConfig {
+    const { maxSurge, maxUnavailable } = context.rollout;
+    const startFirst = !exclusive && maxSurge > 0;
+    return {
+      parallelism: exclusive ? 1 : Math.max(1, startFirst ? maxSurge : maxUnavailable),
+      order: startFirst ? "start-first" : "stop-first",
+      delay: "5s",
+      monitor,
+      maxFailureRatio: "0",
+    };
+  }
+}
+
+/** Re-exported for service files that add uploads. */
+export type { ContainerUpload };

@@ -1,0 +1,171 @@
+/**
+ * Test helpers for services/: a fresh database per test file (migrated), unique queue names and
+ * their removal, worker child processes, and checks that nothing is left behind.
+ * Shared servers: Postgres 127.0.0.1:5432 (db `test` for admin), Redis 6379, RabbitMQ 5672.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import amqp from "amqplib";
+import pg from "pg";
+import { migrate } from "../../services/migrations/migrate.js";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
+export const AMQP_URL = process.env.TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+export const RECORD_HANDLER_MODULE = path.join(ROOT, "test/support/handlers/record.ts");
+
+export interface TestDatabase {
+  readonly name: string;
+  readonly url: string;
+  /** Fails when anything still holds a connection to the database, then drops it. */
+  drop(): Promise<void>;
+}
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** CREATE DATABASE jobstack_test_<random>, migrated, plus the handler_runs table of the record handler. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `jobstack_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  await admin((c) => c.query(`create database ${name}`));
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  await migrate(url.toString());
+  const c = new pg.Client({ connectionString: url.toString() });
+  await c.connect();
+  // Test-only: one row per handler execution, written by test/support/handlers/record.ts.
+  await c.query("create table handler_runs (id bigserial primary key, job_id uuid not null, claim bigint not null, worker_id text not null, at timestamptz not null default now())");
+  await c.end();
+  let dropped = false;
+  return {
+    name,
+    url: url.toString(),
+    drop: async () => {
+      if (dropped) return;
+      dropped = true;
+      await admin(async (a) => {
+        const { rows } = await a.query<{ n: number }>(
+          "select count(*)::integer as n from pg_stat_activity where datname = $1::text and pid <> pg_backend_pid()",
+          [name],
+        );
+        await a.query(`drop database ${name} with (force)`);
+        if (rows[0]!.n > 0) throw new Error(`${rows[0]!.n} connection(s) to ${name} were left open`);
+      });
+    },
+  };
+}
+
+export function testQueueName(): string {
+  return `test-${randomUUID()}`;
+}
+
+/** Deletes a job queue with its dead-letter queue and exchange. */
+export async function deleteQueueTopology(queue: string, url = AMQP_URL): Promise<void> {
+  const conn = await amqp.connect(url);
+  try {
+    const ch = await conn.createChannel();
+    await ch.deleteQueue(queue);
+    await ch.deleteQueue(`${queue}.dead`);
+    await ch.deleteExchange(`${queue}.dlx`);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+}
+
+export interface WorkerProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly output: () => string;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  readonly exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+const children = new Set<WorkerProcess>();
+
+/** Spawns `node --import tsx services/worker/main.ts` (no npx wrapper: signals reach the worker itself). */
+export function spawnWorker(env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "services/worker/main.ts")], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      LOG_LEVEL: "warn",
+      HEALTH_PORT: "0",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  child.stderr!.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? "?")));
+  const w: WorkerProcess = {
+    child,
+    pid: child.pid!,
+    output: () => out,
+    exited,
+    kill: (signal = "SIGKILL") => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+  children.add(w);
+  void exited.then(() => children.delete(w));
+  return w;
+}
+
+/** SIGKILLs every worker still running and waits for them; returns how many there were. */
+export async function killAllWorkers(): Promise<number> {
+  const left = [...children];
+  for (const w of left) w.kill("SIGKILL");
+  await Promise.all(left.map((w) => w.exited));
+  return left.length;
+}
+
+export function workerEnv(db: TestDatabase, queue: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: db.url,
+    REDIS_URL: REDIS_URL,
+    AMQP_URL: AMQP_URL,
+    JOB_QUEUE: queue,
+    LEASE_MS: "2000",
+    REAPER_INTERVAL_MS: "200",
+    SWEEPER_INTERVAL_MS: "200",
+    SWEEP_AFTER_MS: "500",
+    RETRY_BASE_MS: "50",
+    RETRY_MAX_MS: "400",
+    SHUTDOWN_TIMEOUT_MS: "5000",
+    DB_POOL_SIZE: "5",
+    JOB_HANDLER_MODULES: RECORD_HANDLER_MODULE,
+    ...extra,
+  };
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `probe` until it returns a truthy value; throws with `what` after timeoutMs. */
+export async function eventually<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await sleep(everyMs);
+  }
+}
