@@ -42,9 +42,11 @@ export interface JvmTuning {
   /** `flags` joined with spaces, the value of JAVA_TOOL_OPTIONS. */
   readonly javaToolOptions: string;
   /**
-   * floor(containerMemoryMiB × maxRamPercentage / 100). The JVM then rounds down to its heap
-   * alignment (the G1 region size, or 2 MiB for Parallel), so the real MaxHeapSize may be up to
-   * one alignment unit lower.
+   * floor(containerMemoryMiB × maxRamPercentage / 100). The JVM computes the same product in
+   * bytes and aligns it *up* to its heap alignment (the G1 region size, or a 2 MiB page), so the
+   * real MaxHeapSize is up to one alignment unit (≤ 32 MiB) larger: 512 MiB × 70 % gives
+   * MaxHeapSize = 360 MiB, 8192 MiB × 80 % with 32 MiB regions 6560 MiB (checked against
+   * `java -XX:+PrintFlagsFinal` in test/presets/tuning.realprograms.test.ts).
    */
   readonly maxHeapMiB: number;
 }
@@ -68,6 +70,8 @@ export const G1_REGION_MAX_MIB = 32;
  * exactly 128 MiB.
  */
 export const JVM_MIN_NON_HEAP_MIB = 128;
+// (The heap's alignment round-up, ≤ one region, comes out of this margin; with the default
+// ergonomic region size for heaps under 4 GiB that is at most 2 MiB.)
 
 const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 

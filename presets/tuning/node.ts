@@ -1,10 +1,11 @@
 /**
  * Node.js runtime settings for the api and the Node worker.
  *
- * `--max-old-space-size=<MiB>` caps V8's old generation. V8 sizes its default heap from physical
- * memory, not from the cgroup limit (Node < 22 does not read cgroups), so in a container it can
- * plan for far more than the limit and meet the OOM killer instead of a clean, catchable heap
- * error. Formula: floor(containerMemoryMiB × heapPercent / 100). The Node docs' own example
+ * `--max-old-space-size=<MiB>` caps V8's old generation. Without it the limit is V8's heuristic,
+ * which depends on the Node version and (in older ones) on the host's memory rather than the
+ * container's limit, so a process can plan for more than it may use and meet the OOM killer
+ * instead of a clean heap error. Setting it explicitly makes the heap follow the preset.
+ * Formula: floor(containerMemoryMiB × heapPercent / 100). The Node docs' own example
  * leaves a quarter free ("on a machine with 2 GiB of memory, consider setting this to 1536"),
  * https://nodejs.org/api/cli.html#--max-old-space-sizesize-in-mib.
  *

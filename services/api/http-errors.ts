@@ -34,13 +34,17 @@ export function errorBody(code: string, message: string, details: unknown = null
  * fastify's own client errors, by code. Their messages are safe to show (they describe the
  * request, not the server), but the codes are renamed to the API's vocabulary.
  */
-const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: "payload_too_large" },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: "unsupported_media_type" },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: "bad_request" },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: "bad_request" },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: "bad_request" },
-  FST_ERR_BAD_URL: { status: 400, code: "bad_request" },
+const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string; details: unknown }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: "payload_too_large", details: { part: "body" } },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: "unsupported_media_type",
+    details: { part: "headers", path: "content-type", expected: "application/json" },
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: "bad_request", details: { part: "headers", path: "content-length" } },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: "bad_request", details: { part: "body" } },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: "bad_request", details: { part: "body" } },
+  FST_ERR_BAD_URL: { status: 400, code: "bad_request", details: { part: "url" } },
 };
 
 export function errorHandler(raw: unknown, request: FastifyRequest, reply: FastifyReply): void {
@@ -51,7 +55,7 @@ export function errorHandler(raw: unknown, request: FastifyRequest, reply: Fasti
   const err = coerceError(raw) as FastifyError;
   const known = err.code === undefined ? undefined : FASTIFY_CLIENT_ERRORS[err.code];
   if (known) {
-    void reply.code(known.status).send(errorBody(known.code, err.message, { part: "body" }));
+    void reply.code(known.status).send(errorBody(known.code, err.message, known.details));
     return;
   }
   // JSON.parse failures surface as SyntaxError with statusCode 400 from fastify's parser.
@@ -70,7 +74,6 @@ export function errorHandler(raw: unknown, request: FastifyRequest, reply: Fasti
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
-  void reply
-    .code(404)
-    .send(errorBody("not_found", `no route ${request.method} ${request.url.split("?")[0] ?? ""}`));
+  const path = request.url.split("?")[0] ?? "";
+  void reply.code(404).send(errorBody("not_found", `no route ${request.method} ${path}`, { method: request.method, path }));
 }

@@ -56,6 +56,26 @@ export function createRedis(url: string, onError?: (err: Error) => void): Redis 
   return redis;
 }
 
+/**
+ * Resolves true once the client is ready, false after `timeoutMs`. With the offline queue off,
+ * commands sent before the first connection fail; waiting briefly at start avoids a burst of
+ * needless cache misses, and never blocks start-up for long when Redis is down.
+ */
+export async function waitForRedis(redis: Redis, timeoutMs = 2_000): Promise<boolean> {
+  if (redis.status === "ready") return true;
+  return new Promise<boolean>((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      redis.off("ready", onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    timer.unref();
+    redis.on("ready", onReady);
+  });
+}
+
 export interface JobCacheOptions {
   /** @default 3600 */
   readonly ttlSeconds?: number;

@@ -5,7 +5,7 @@
 
 import type { Redis } from "ioredis";
 import type pg from "pg";
-import { createRedis, JobCache } from "./cache.js";
+import { createRedis, JobCache, waitForRedis } from "./cache.js";
 import type { ServiceConfig } from "./config.js";
 import { createPool } from "./db.js";
 import { closeAll, coerceError, withTimeout } from "./errors.js";
@@ -80,6 +80,7 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
     await close().catch(() => undefined);
     throw coerceError(err);
   }
+  await waitForRedis(redis, 2_000); // optional: on timeout it keeps reconnecting in the background
   try {
     await queue.connect(options.queueConnectTimeoutMs ?? 5_000);
   } catch (err) {

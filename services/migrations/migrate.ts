@@ -47,9 +47,10 @@ export async function loadMigrations(dir: string = MIGRATIONS_DIR): Promise<Migr
 /** Applies pending migrations to the database behind `target` (a pool or a connection URL). */
 export async function migrate(target: pg.Pool | string, dir: string = MIGRATIONS_DIR): Promise<MigrateResult> {
   const migrations = await loadMigrations(dir);
-  const client =
-    typeof target === "string" ? new pg.Client({ connectionString: target, application_name: "jobstack-migrate" }) : await target.connect();
-  if (client instanceof pg.Client) await client.connect();
+  // A pool's checked-out client is also a pg.Client, so remember which kind we hold.
+  const owned = typeof target === "string";
+  const client = owned ? new pg.Client({ connectionString: target, application_name: "jobstack-migrate" }) : await target.connect();
+  if (owned) await client.connect();
   const applied: string[] = [];
   const skipped: string[] = [];
   let failed = false;
@@ -104,8 +105,8 @@ export async function migrate(target: pg.Pool | string, dir: string = MIGRATIONS
     failed = true;
     throw coerceError(err);
   } finally {
-    if (client instanceof pg.Client) await client.end().catch(() => undefined);
-    else client.release(failed);
+    if (owned) await (client as pg.Client).end().catch(() => undefined);
+    else (client as pg.PoolClient).release(failed);
   }
   return { applied, skipped };
 }

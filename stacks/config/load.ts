@@ -18,16 +18,22 @@ export function listEnvironments(dir = ENVIRONMENTS_DIR): string[] {
 }
 
 export interface Selection {
+  /** Folder of environment files. @default stacks/environments */
+  readonly dir?: string;
   /** Environments to synthesize; all of them when undefined. */
   readonly envs?: readonly string[];
   readonly preset?: string;
 }
 
-/** Reads `JOBSTACK_ENVS` (comma-separated) and `JOBSTACK_PRESET`; blanks mean "not set". */
+/**
+ * Reads `JOBSTACK_ENVS` (comma-separated), `JOBSTACK_PRESET` and `JOBSTACK_ENVIRONMENTS_DIR`
+ * (environment files kept outside this repository); blanks mean "not set".
+ */
 export function selectionFromEnv(env: NodeJS.ProcessEnv = process.env): Selection {
   const envs = env.JOBSTACK_ENVS?.split(",").map((s) => s.trim()).filter(Boolean);
   const preset = env.JOBSTACK_PRESET?.trim() || undefined;
-  return { ...(envs && envs.length > 0 ? { envs } : {}), ...(preset ? { preset } : {}) };
+  const dir = env.JOBSTACK_ENVIRONMENTS_DIR?.trim() || undefined;
+  return { ...(envs && envs.length > 0 ? { envs } : {}), ...(preset ? { preset } : {}), ...(dir ? { dir } : {}) };
 }
 
 /**
@@ -35,7 +41,7 @@ export function selectionFromEnv(env: NodeJS.ProcessEnv = process.env): Selectio
  * together, so one run shows everything that needs fixing and no stack is synthesized.
  */
 export function loadEnvironments(selection: Selection = {}, options: Omit<ResolveOptions, "presetOverride"> & { dir?: string } = {}): ResolvedEnvironment[] {
-  const dir = options.dir ?? ENVIRONMENTS_DIR;
+  const dir = options.dir ?? selection.dir ?? ENVIRONMENTS_DIR;
   const known = listEnvironments(dir);
   const names = selection.envs ?? known;
   const unknown = names.filter((n) => !known.includes(n));

@@ -9,7 +9,7 @@
  * same on every machine. A hash of the sources the Dockerfile copies is the rebuild trigger, also
  * computed by Terraform, so editing services/ rebuilds the image on the next deploy.
  */
-import { Image } from "@cdktf/provider-docker/lib/image";
+import { Image } from "@cdktf/provider-docker/lib/image/index.js";
 import { Construct } from "constructs";
 import type { ImageSpec, ServiceSpec } from "../topology.js";
 

@@ -1,15 +1,195 @@
-/** Placeholder until the Docker target lands: renders nothing. */
+/**
+ * The Docker target: renders an environment's topology (stacks/topology.ts) for one Docker host
+ * (`network.driver: bridge` → `docker_container`s) or a Swarm (`overlay` → `docker_service`s).
+ *
+ *   npx cdktf synth                 # writes cdktf.out/stacks/<env>/cdk.tf.json
+ *   npx cdktf deploy dev            # applies it against env.docker.host
+ *
+ * Provider classes are imported from their deep paths only (`@cdktf/provider-docker/lib/…`):
+ * the package root loads every resource class of the provider and makes each synth slower.
+ * Nothing here reads files or environment variables; the resolved environment and the topology
+ * arrive typed and already valid.
+ */
+import { DockerProvider } from "@cdktf/provider-docker/lib/provider/index.js";
+import { Volume } from "@cdktf/provider-docker/lib/volume/index.js";
+import { Password } from "@cdktf/provider-random/lib/password/index.js";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider/index.js";
+import { Fn, TerraformOutput, TerraformStack, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { ResolvedEnvironment } from "../config/resolve.js";
-import type { Topology } from "../topology.js";
+import type { DockerTarget } from "../config/schema.js";
+import { declareSecrets, type SecretTokens } from "../secrets.js";
+import type { ServiceName, ServiceSpec, Topology } from "../topology.js";
+import { ApiService } from "./api.js";
+import { Images } from "./images.js";
+import { MigrateTask } from "./migrate.js";
+import { JobNetwork } from "./network.js";
+import { PostgresService } from "./postgres.js";
+import { RabbitmqService } from "./rabbitmq.js";
+import { RedisService } from "./redis.js";
+import { WorkerService } from "./worker.js";
+import { DockerWorkload, type DockerContext, type WorkloadProps } from "./workload.js";
+
+export { DATA_NODE_LABEL } from "./workload.js";
 
 export interface DockerSystemProps {
   readonly env: ResolvedEnvironment;
   readonly topology: Topology;
+  /**
+   * The repository root as seen from Terraform's working directory (`cdktf.out/stacks/<env>`),
+   * for images built from services/Dockerfile. @default "../../.."
+   */
+  readonly buildRoot?: string;
 }
 
+type Ctor = new (scope: Construct, id: string, props: WorkloadProps & { runtime?: "node" | "jvm" }) => DockerWorkload;
+const CONSTRUCTS: Record<ServiceName, Ctor> = {
+  api: ApiService,
+  worker: WorkerService,
+  migrate: MigrateTask,
+  postgres: PostgresService,
+  redis: RedisService,
+  rabbitmq: RabbitmqService,
+};
+
 export class DockerSystem extends Construct {
-  constructor(scope: Construct, id: string, _props: DockerSystemProps) {
+  readonly mode: "containers" | "swarm";
+  readonly network: JobNetwork;
+  /** The network's name, e.g. `jobstack-dev` (also the `network_name` output). */
+  readonly networkName: string;
+  /** Where the API answers, e.g. `http://localhost:8080` (also the `api_url` output). */
+  readonly apiUrl: string;
+  readonly images: Images;
+  readonly volumes: ReadonlyMap<string, Volume>;
+  readonly workloads: ReadonlyMap<ServiceName, DockerWorkload>;
+  readonly secrets: SecretTokens;
+
+  constructor(scope: Construct, id: string, props: DockerSystemProps) {
     super(scope, id);
+    const { env, topology } = props;
+    const docker = requireDocker(env);
+    this.mode = docker.network.driver === "overlay" ? "swarm" : "containers";
+    if (this.mode === "swarm" && !docker.swarmManager) {
+      // The config schema refuses this already; a construct used on its own must not render it.
+      throw new Error(`${env.name}: docker.network.driver (overlay) needs docker.swarmManager: true`);
+    }
+    const stack = TerraformStack.of(this);
+    const labels = { "com.jobstack.environment": env.name, "com.jobstack.managed-by": "cdktf" };
+
+    new DockerProvider(this, "docker", {
+      host: docker.host,
+      // pathexpand runs in Terraform, so `~/.docker/staging` works without reading $HOME here.
+      ...(docker.certPath ? { certPath: Fn.pathexpand(docker.certPath) } : {}),
+    });
+
+    // Variables live at the stack root so their names stay `postgres_password` etc. (TF_VAR_…).
+    this.secrets = env.environment.secrets.generateDevelopmentSecrets
+      ? declareSecrets(stack, generatedSecret(new Construct(this, "generated-secrets")))
+      : declareSecrets(stack);
+
+    this.network = new JobNetwork(this, "network", {
+      name: topology.network,
+      driver: docker.network.driver,
+      encrypted: docker.network.encrypted,
+      ...(docker.network.subnet ? { subnet: docker.network.subnet } : {}),
+      labels,
+    });
+    this.networkName = this.network.name;
+    this.images = new Images(this, "images", { ...(props.buildRoot ? { buildRoot: props.buildRoot } : {}), labels });
+
+    const volumes = new Map<string, Volume>();
+    const volumeScope = new Construct(this, "volumes");
+    for (const spec of topology.services) {
+      for (const v of spec.volumes) {
+        if (volumes.has(v.name)) throw new Error(`${env.name}: volume '${v.name}' is declared by two services`);
+        volumes.set(
+          v.name,
+          new Volume(volumeScope, v.name, {
+            name: `${topology.network}-${v.name}`,
+            labels: Object.entries({ ...labels, "com.jobstack.service": spec.name }).map(([label, value]) => ({ label, value })),
+            // Data outlives containers and services; `terraform destroy` stops here on purpose.
+            lifecycle: { preventDestroy: true },
+          }),
+        );
+      }
+    }
+    this.volumes = volumes;
+
+    const context: DockerContext = {
+      mode: this.mode,
+      prefix: topology.network,
+      network: this.network,
+      secrets: this.secrets,
+      rollout: topology.rollout,
+      labels,
+    };
+    const workloads = new Map<ServiceName, DockerWorkload>();
+    for (const spec of dependencyOrder(topology)) {
+      const dependsOn: ITerraformDependable[] = spec.dependsOn.flatMap((d) => workloads.get(d)!.dependables);
+      const Kind = CONSTRUCTS[spec.name];
+      workloads.set(
+        spec.name,
+        new Kind(this, spec.name, {
+          spec,
+          context,
+          // The api's image also runs migrate; a worker with the same tag shares the one build.
+          image: this.images.forService(spec, spec.name === "migrate" ? "api" : spec.name),
+          volumes,
+          dependsOn,
+          ...(spec.name === "worker" ? { runtime: env.environment.worker.runtime } : {}),
+        }),
+      );
+    }
+    this.workloads = workloads;
+
+    const api = workloads.get("api");
+    const port = api?.publishedPorts[0];
+    this.apiUrl = port === undefined ? "" : `http://${hostOf(docker.host)}:${port}`;
+
+    new TerraformOutput(stack, "api_url", { value: this.apiUrl, description: "Where the jobstack API answers (GET /healthz)." });
+    new TerraformOutput(stack, "network_name", { value: this.network.resource.name, description: "The environment's dedicated Docker network." });
   }
+}
+
+function requireDocker(env: ResolvedEnvironment): DockerTarget {
+  const docker = env.environment.docker;
+  if (env.environment.target !== "docker" || !docker) {
+    throw new Error(`${env.name}: DockerSystem renders target 'docker' environments with a docker block (target is '${env.environment.target}')`);
+  }
+  return docker;
+}
+
+/** Generated development secrets: 32 alphanumerics (~190 bits), stored only in the local state. */
+function generatedSecret(scope: Construct) {
+  new RandomProvider(scope, "random");
+  return (name: string): string => new Password(scope, name, { length: 32, special: false }).result;
+}
+
+/** Services with their dependencies first; an unknown or circular dependency is a bug in the topology. */
+export function dependencyOrder(topology: Topology): ServiceSpec[] {
+  const byName = new Map(topology.services.map((s) => [s.name, s]));
+  const done = new Set<ServiceName>();
+  const order: ServiceSpec[] = [];
+  const visit = (s: ServiceSpec, path: readonly ServiceName[]) => {
+    if (done.has(s.name)) return;
+    if (path.includes(s.name)) throw new Error(`topology ${topology.environment}: circular dependency ${[...path, s.name].join(" → ")}`);
+    for (const d of s.dependsOn) {
+      const dep = byName.get(d);
+      if (!dep) throw new Error(`topology ${topology.environment}: ${s.name} depends on ${d}, which is not a service`);
+      visit(dep, [...path, s.name]);
+    }
+    done.add(s.name);
+    order.push(s);
+  };
+  for (const s of topology.services) visit(s, []);
+  return order;
+}
+
+/**
+ * The host a browser reaches the published port on: localhost for a local socket, the daemon's
+ * host name for `tcp://` and `ssh://` hosts.
+ */
+export function hostOf(dockerHost: string): string {
+  const m = /^(?:tcp|ssh|http|https):\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)/.exec(dockerHost);
+  return m?.[1] ?? "localhost";
 }

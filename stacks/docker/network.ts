@@ -7,7 +7,7 @@
  * - overlay: an attachable Swarm overlay spanning the nodes; `encrypted` turns on IPsec between
  *   nodes (Docker reads the presence of the `encrypted` driver option, so its value is cosmetic).
  */
-import { Network } from "@cdktf/provider-docker/lib/network";
+import { Network } from "@cdktf/provider-docker/lib/network/index.js";
 import { Construct } from "constructs";
 
 export interface JobNetworkProps {

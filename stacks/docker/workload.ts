@@ -23,17 +23,17 @@
  *   Swarm task with a health check only counts as running once it is healthy.
  * - Logs: json-file with rotation (10 MiB × 3), so a chatty service cannot fill the disk.
  */
-import type { ContainerConfig, ContainerUpload } from "@cdktf/provider-docker/lib/container";
-import { Container } from "@cdktf/provider-docker/lib/container";
-import type { Image } from "@cdktf/provider-docker/lib/image";
+import type { ContainerConfig } from "@cdktf/provider-docker/lib/container/index.js";
+import { Container } from "@cdktf/provider-docker/lib/container/index.js";
+import type { Image } from "@cdktf/provider-docker/lib/image/index.js";
 import type {
   ServiceTaskSpecContainerSpec,
   ServiceTaskSpecContainerSpecConfigs,
   ServiceTaskSpecContainerSpecMounts,
   ServiceUpdateConfig,
-} from "@cdktf/provider-docker/lib/service";
-import { Service } from "@cdktf/provider-docker/lib/service";
-import type { Volume } from "@cdktf/provider-docker/lib/volume";
+} from "@cdktf/provider-docker/lib/service/index.js";
+import { Service } from "@cdktf/provider-docker/lib/service/index.js";
+import type { Volume } from "@cdktf/provider-docker/lib/volume/index.js";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { fillSecret, type SecretTokens } from "../secrets.js";
@@ -135,8 +135,8 @@ export abstract class DockerWorkload extends Construct {
     return {};
   }
 
-  /** How an HTTP probe runs inside this image. @default "node" (our image) */
-  protected probeRuntime(): ProbeRuntime {
+  /** How an HTTP probe runs inside this image. Must not read subclass fields. @default "node" (our image) */
+  protected probeRuntime(_props: WorkloadProps): ProbeRuntime {
     return "node";
   }
 
@@ -158,8 +158,8 @@ export abstract class DockerWorkload extends Construct {
       ...(spec.command.length > 0 ? { command: [...spec.command] } : {}),
       env: this.envEntries(context.secrets).map(([k, v]) => `${k}=${v}`),
       networksAdvanced: [{ name: context.network.resource.name, aliases: [spec.name] }],
-      ports: spec.ports.flatMap((p) => (p.publish ? [{ internal: p.containerPort, external: p.publish + replica, protocol: "tcp" }] : [])),
-      ...(spec.health ? { healthcheck: dockerHealthcheck(spec.health, this.probeRuntime()) } : {}),
+      ...nonEmpty("ports", spec.ports.flatMap((p) => (p.publish ? [{ internal: p.containerPort, external: p.publish + replica, protocol: "tcp" }] : []))),
+      ...(spec.health ? { healthcheck: dockerHealthcheck(spec.health, this.probeRuntime(props)) } : {}),
       ...(spec.kind === "data" && spec.health ? { wait: true, waitTimeout: healthyWithinSeconds(spec.health) } : {}),
       memory: spec.resources.memoryMiB,
       memorySwap: spec.resources.memoryMiB,
@@ -175,7 +175,7 @@ export abstract class DockerWorkload extends Construct {
         : {}),
       capabilities: { drop: ["ALL"], ...(security.capAdd.length > 0 ? { add: [...security.capAdd] } : {}) },
       securityOpts: ["no-new-privileges:true"],
-      volumes: spec.volumes.map((v) => ({ volumeName: props.volumes!.get(v.name)!.name, containerPath: v.mountPath })),
+      ...nonEmpty("volumes", spec.volumes.map((v) => ({ volumeName: props.volumes!.get(v.name)!.name, containerPath: v.mountPath }))),
       logDriver: "json-file",
       logOpts: { ...LOG_OPTIONS },
       labels: Object.entries({ ...context.labels, "com.jobstack.service": spec.name, "com.jobstack.replica": String(replica) }).map(
@@ -207,13 +207,13 @@ export abstract class DockerWorkload extends Construct {
       ...(spec.entrypoint ? { command: [...spec.entrypoint] } : {}),
       ...(spec.command.length > 0 ? { args: [...spec.command] } : {}),
       env: Object.fromEntries(this.envEntries(context.secrets)),
-      ...(health ? { healthcheck: dockerHealthcheck(health, this.probeRuntime()) } : {}),
+      ...(health ? { healthcheck: dockerHealthcheck(health, this.probeRuntime(props)) } : {}),
       user: security.user,
       readOnly: security.readOnlyRootFilesystem,
       capDrop: ["ALL"],
       ...(security.capAdd.length > 0 ? { capAdd: [...security.capAdd] } : {}),
       stopGracePeriod: seconds(STOP_GRACE_SECONDS[spec.kind]),
-      mounts: [...volumeMounts, ...tmpfsMounts, ...(custom.swarmMounts ?? [])],
+      ...nonEmpty("mounts", [...volumeMounts, ...tmpfsMounts, ...(custom.swarmMounts ?? [])]),
       ...(custom.swarmConfigs && custom.swarmConfigs.length > 0 ? { configs: [...custom.swarmConfigs] } : {}),
       labels: Object.entries({ ...context.labels, "com.jobstack.service": spec.name }).map(([label, value]) => ({ label, value })),
       ...custom.swarmContainer,
@@ -222,7 +222,7 @@ export abstract class DockerWorkload extends Construct {
     const monitor = health ? seconds(healthyWithinSeconds(health)) : "30s";
     return new Service(this, "service", {
       name: this.dockerName,
-      labels: Object.entries(context.labels).map(([label, value]) => ({ label, value })),
+      labels: Object.entries({ ...context.labels, "com.jobstack.service": spec.name }).map(([label, value]) => ({ label, value })),
       mode: { replicated: { replicas: task || data ? 1 : spec.replicas } },
       taskSpec: {
         containerSpec,
@@ -272,5 +272,7 @@ export abstract class DockerWorkload extends Construct {
   }
 }
 
-/** Re-exported for service files that add uploads. */
-export type { ContainerUpload };
+/** `{ key: items }` when there are items, else nothing: keeps empty lists out of cdk.tf.json. */
+function nonEmpty<K extends string, T>(key: K, items: readonly T[]): { [P in K]?: T[] } {
+  return (items.length > 0 ? { [key]: [...items] } : {}) as { [P in K]?: T[] };
+}

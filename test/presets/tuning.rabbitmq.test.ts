@@ -16,6 +16,7 @@ describe("rabbitmqTuning", () => {
         "disk_free_limit.absolute = 1073741824",
         "consumer_timeout = 1800000",
         "default_queue_type = quorum",
+        "loopback_users.guest = true",
         "",
       ].join("\n"),
     );
@@ -25,15 +26,17 @@ describe("rabbitmqTuning", () => {
       "disk_free_limit.absolute": "1073741824",
       consumer_timeout: "1800000",
       default_queue_type: "quorum",
+      "loopback_users.guest": "true",
       queueType: "quorum",
     });
   });
 
-  it("never writes credentials or opens guest to the network", () => {
+  it("never writes credentials, and keeps guest on loopback against the image's 10-defaults.conf", () => {
     const conf = rabbitmqTuning({ ...ok, queueType: "classic" }).conf;
     expect(conf).toContain("default_queue_type = classic");
     expect(conf).not.toMatch(/^default_(user|pass)/m);
-    expect(conf).not.toMatch(/loopback_users/);
+    expect(conf).toMatch(/^loopback_users\.guest = true$/m);
+    expect(conf).not.toMatch(/loopback_users\.guest = false/);
   });
 });
 

@@ -42,12 +42,12 @@ describe("redisIssues", () => {
   });
 
   it("rejects too little headroom in a small container, naming redis.memoryMiB", () => {
-    // 128 MiB × 80 % = 102.4 MiB, 25.6 MiB left < 32; 160 MiB × 80 % leaves exactly 32
-    expect(redisIssues({ ...ok, containerMemoryMiB: 128, maxmemoryPercent: 80 })).toEqual([
+    // 64 MiB × 80 % = 51.2 MiB, 12.8 MiB left < 16; 80 MiB × 80 % leaves exactly 16
+    expect(redisIssues({ ...ok, containerMemoryMiB: 64, maxmemoryPercent: 80 })).toEqual([
       {
         path: "redis.maxmemoryPercent",
         message:
-          "redis.maxmemoryPercent (80%) of redis.memoryMiB (128) leaves 25.6 MiB for fragmentation, client buffers and the process; at least 32 MiB is needed: lower redis.maxmemoryPercent or raise redis.memoryMiB to 160",
+          "redis.maxmemoryPercent (80%) of redis.memoryMiB (64) leaves 12.8 MiB for fragmentation, client buffers and the process; at least 16 MiB is needed: lower redis.maxmemoryPercent or raise redis.memoryMiB to 80",
       },
     ]);
   });
@@ -63,6 +63,7 @@ describe("redisIssues", () => {
   });
 
   it("rejects non-positive memory", () => {
+    expect(redisIssues({ ...ok, containerMemoryMiB: 80, maxmemoryPercent: 80 })).toEqual([]);
     expect(redisIssues({ ...ok, containerMemoryMiB: 0 })).toEqual([
       { path: "redis.memoryMiB", message: "redis.memoryMiB (0) must be a positive number of MiB" },
     ]);

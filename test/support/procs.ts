@@ -99,7 +99,7 @@ export function track(entry: Live): () => void {
   return () => live.delete(entry);
 }
 
-process.on("exit", () => {
+function cleanupAll(): void {
   for (const entry of live) {
     const pid = entry.pid();
     if (pid !== undefined && alive(pid)) killTree(pid);
@@ -109,4 +109,15 @@ process.on("exit", () => {
       /* best effort */
     }
   }
-});
+  live.clear();
+}
+
+process.on("exit", cleanupAll);
+// Vitest ends its fork workers with SIGTERM, which skips "exit" handlers: clean up, then let the
+// signal do what it would have done (unless someone else handles it).
+for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+  process.once(sig, () => {
+    cleanupAll();
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  });
+}

@@ -62,7 +62,7 @@ describe.concurrent("throwaway servers", () => {
       await s.stop();
     }
     expect(await portOpen(s.port)).toBe(false);
-  });
+  }, 120_000);
 
   it("rabbitmq: amqp connect, kill, restart on the same port, stop closes the port", async () => {
     const q = await startRabbitMQ();
@@ -86,5 +86,5 @@ describe.concurrent("throwaway servers", () => {
       await q.stop();
     }
     expect(await portOpen(q.port)).toBe(false);
-  });
+  }, 240_000); // two node boots: ~7 s each when idle, much longer on a loaded CI machine
 });

@@ -51,6 +51,19 @@ update jobs set
 where id = $1::uuid
 returning *`;
 
+/**
+ * updateJob and its audit row in one statement (one round trip less per transition; the
+ * machine this was measured on spent most of a job's time in round trips). Parameters of
+ * updateJob, then $12 from state, $13 worker id, $14 reason → the updated row.
+ */
+export const updateJobAndAudit = `
+with updated as (${updateJob.trim()}),
+audit as (
+  insert into job_transitions (job_id, from_state, to_state, worker_id, attempt, claim, reason)
+  select id, $12::text, state, $13::text, attempts, claim, $14::text from updated
+)
+select * from updated`;
+
 /** $1 job id, $2 from, $3 to, $4 worker id, $5 attempt, $6 claim, $7 reason → the audit row. */
 export const insertTransition = `
 insert into job_transitions (job_id, from_state, to_state, worker_id, attempt, claim, reason)

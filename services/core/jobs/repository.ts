@@ -392,7 +392,7 @@ export class JobRepository {
   private async write(client: pg.PoolClient, job: Job, plan: Plan): Promise<Job> {
     const attempts = plan.attempts ?? job.attempts;
     const claim = plan.claim ?? job.claim;
-    const { rows } = await client.query<JobRow>(q.updateJob, [
+    const { rows } = await client.query<JobRow>(q.updateJobAndAudit, [
       job.id,
       plan.to,
       attempts,
@@ -404,8 +404,10 @@ export class JobRepository {
       json(plan.result === undefined ? job.result : plan.result),
       json(plan.error === undefined ? job.error : plan.error),
       false,
+      job.state,
+      plan.workerId,
+      plan.reason,
     ]);
-    await client.query(q.insertTransition, [job.id, job.state, plan.to, plan.workerId, attempts, claim, plan.reason]);
     return rowToJob(rows[0]!);
   }
 

@@ -2,6 +2,7 @@
  * The HTTP API against the real Postgres, Redis and RabbitMQ: auth, validation, submit with
  * idempotency, cancel and retry, reads from cache and from Postgres, health and metrics.
  */
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../../support/ports.js";
 import {
@@ -133,6 +134,19 @@ describe("request validation", () => {
     expect((await call(url("/healthz"))).status).toBe(200);
   });
 
+  it("survives bytes that are not HTTP at all", async () => {
+    const { port } = new URL(stack.baseUrl);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), "127.0.0.1", () => socket.end("\x00\x01GARBAGE /// HTTP/9\r\n\r\n"));
+      let data = "";
+      socket.on("data", (chunk) => (data += chunk.toString()));
+      socket.on("close", () => resolve(data));
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect((await call(url("/healthz"))).status).toBe(200);
+  });
+
   it("413 for a body over the limit", async () => {
     const res = await submit({ type: "noop", payload: { blob: "x".repeat(BODY_LIMIT * 2) } });
     expect(res.status).toBe(413);
@@ -144,6 +158,7 @@ describe("request validation", () => {
       const res = await call(url("/jobs"), authed(stack.token, { method: "POST", headers: { "content-type": type }, body: "type=noop" }));
       expect(res.status, type).toBe(415);
       expectErrorShape(res.body, "unsupported_media_type");
+      expect(res.body.error.details).toMatchObject({ part: "headers", path: "content-type" });
     }
   });
 

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import amqp from "amqplib";
 import pg from "pg";
-import { createRedis, JobCache } from "../../../services/core/cache.js";
+import { createRedis, JobCache, waitForRedis } from "../../../services/core/cache.js";
 import { createPool } from "../../../services/core/db.js";
 import { closeAll } from "../../../services/core/errors.js";
 import { JobRepository } from "../../../services/core/jobs/repository.js";
@@ -38,11 +38,12 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh database; migrated unless `migrated: false` (to test code that migrates itself). */
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const name = `jobstack_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
   await adminQuery(`create database ${name}`);
   const url = databaseUrl(name);
-  await migrate(url);
+  if (options.migrated ?? true) await migrate(url);
   return {
     name,
     url,
@@ -122,6 +123,8 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
     handlers: createHandlerRegistry(),
     readiness: readinessChecks(pool, redis, queue),
   };
+  // The client fails commands (no offline queue) until connected; tests that read "from cache" need it up.
+  if (!(await waitForRedis(redis, 10_000))) throw new Error(`Redis at ${REDIS_URL} is not answering`);
   if (options.waitForQueue ?? true) await queue.connect(10_000);
   const app = buildApp(deps, { apiToken: token, bodyLimit: options.bodyLimit ?? 1024 * 1024, readinessTimeoutMs: 500 });
   await app.listen({ port: 0, host: "127.0.0.1" });

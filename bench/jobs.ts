@@ -1,0 +1,218 @@
+/**
+ * Throughput of jobstack vs BullMQ vs graphile-worker on this machine, side by side in one run.
+ *
+ *   npx tsx bench/jobs.ts [--quick] [--reps N] [--noop N] [--hash N]
+ *
+ * Every system gets the same job count, the same handlers (jobstack's builtins), the same total
+ * concurrency (2 worker processes × 8) and the same client: one enqueue call per job, at most 32
+ * outstanding. A run is: reset the system's store, start the clock, enqueue every job, poll the
+ * system's own store every 50 ms until every job is finished (hard timeout), stop the clock.
+ *   enqueue  first enqueue call to the last acknowledged one
+ *   drain    first enqueue call to the poll that saw the last job finished (end to end; ≤ 50 ms late)
+ * Systems run interleaved (round r rotates their order by r), after one discarded warm-up run
+ * each, with all their processes started up front (idle ones cost next to nothing: the others
+ * wait on a socket, graphile polls every 2 s). See bench/jobs/systems.ts for each system's setup
+ * and the two jobstack enqueue paths.
+ */
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { sleep, stopAllChildren } from "./lib/env.js";
+import { formatMs, formatRate, formatRatio, interleave, markdownTable, ratio, summarize, type Summary } from "./lib/stats.js";
+import { WORKLOADS, type WorkloadName } from "./jobs/handlers.js";
+import { BullmqSystem, GraphileSystem, Jobstack, type JobSystem } from "./jobs/systems.js";
+
+export interface JobsOptions {
+  readonly reps: number;
+  readonly counts: Readonly<Record<WorkloadName, number>>;
+  /** Worker processes per system. @default 2 */
+  readonly workers?: number;
+  /** Jobs in flight per worker process. @default 8 */
+  readonly concurrency?: number;
+  /** Enqueue calls outstanding at once. @default 32 */
+  readonly inFlight?: number;
+  /** Jobs in each system's discarded warm-up run. @default 200 */
+  readonly warmup?: number;
+  /** Hard limit of one run. @default 180000 */
+  readonly runTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface JobsSample {
+  readonly enqueueMs: number;
+  readonly drainMs: number;
+  readonly failed: number;
+}
+
+export interface JobsSystemResult {
+  readonly system: string;
+  readonly samples: readonly JobsSample[];
+  readonly enqueueMs: Summary;
+  readonly drainMs: Summary;
+  /** Jobs per second, end to end (count / drain), per sample. */
+  readonly throughput: Summary;
+  /** Median throughput / the baseline's median throughput: > 1 is faster than jobstack. */
+  readonly throughputRatio: number;
+  /** Median enqueue time / the baseline's: < 1 enqueues faster than jobstack. */
+  readonly enqueueRatio: number;
+}
+
+export interface JobsWorkloadResult {
+  readonly workload: WorkloadName;
+  readonly job: { readonly type: string; readonly payload: unknown };
+  readonly count: number;
+  readonly baseline: string;
+  readonly order: readonly (readonly string[])[];
+  readonly systems: readonly JobsSystemResult[];
+}
+
+export interface JobsResult {
+  readonly settings: { reps: number; workers: number; concurrency: number; inFlight: number; warmup: number };
+  readonly workloads: readonly JobsWorkloadResult[];
+}
+
+async function measure(sys: JobSystem, workload: WorkloadName, count: number, inFlight: number, timeoutMs: number): Promise<JobsSample> {
+  await sys.reset();
+  const job = WORKLOADS[workload];
+  const t0 = performance.now();
+  let enqueueMs: number | null = null;
+  let enqueueError: unknown = null;
+  const enqueued = sys.enqueue(job, count, inFlight).then(
+    () => void (enqueueMs = performance.now() - t0),
+    (err: unknown) => void (enqueueError = err),
+  );
+  try {
+    for (;;) {
+      await sleep(50);
+      if (enqueueError) throw enqueueError;
+      const now = performance.now() - t0;
+      if (enqueueMs !== null) {
+        const p = await sys.progress();
+        if (p.done + p.failed >= count) return { enqueueMs, drainMs: performance.now() - t0, failed: p.failed };
+      }
+      if (now > timeoutMs) {
+        const p = await sys.progress();
+        throw new Error(`${sys.name} ${workload}: ${p.done} done, ${p.failed} failed of ${count} after ${timeoutMs} ms (enqueue ${enqueueMs === null ? "unfinished" : "finished"})`);
+      }
+    }
+  } finally {
+    await enqueued;
+  }
+}
+
+export async function runJobsBench(options: JobsOptions): Promise<JobsResult> {
+  const log = options.log ?? (() => undefined);
+  const settings = {
+    reps: options.reps,
+    workers: options.workers ?? 2,
+    concurrency: options.concurrency ?? 8,
+    inFlight: options.inFlight ?? 32,
+    warmup: options.warmup ?? 200,
+  };
+  const timeoutMs = options.runTimeoutMs ?? 180_000;
+  const sysOptions = { workers: settings.workers, concurrency: settings.concurrency, startTimeoutMs: 120_000 };
+  const jobstack = new Jobstack(sysOptions);
+  const systems: JobSystem[] = [jobstack.view("http"), jobstack.view("direct"), new BullmqSystem(sysOptions), new GraphileSystem(sysOptions)];
+  const baseline = systems[0]!.name;
+  const workloads: JobsWorkloadResult[] = [];
+  try {
+    log(`jobs: starting ${systems.map((s) => s.name).join(", ")} (${settings.workers} workers × ${settings.concurrency} each)`);
+    // Sequential start: on 2 cores, seven tsx processes starting at once only slow each other down.
+    for (const s of systems) await s.setup();
+    for (const s of systems) {
+      const w = await measure(s, "noop", settings.warmup, settings.inFlight, timeoutMs);
+      log(`jobs: warm-up ${s.name}: ${settings.warmup} noop in ${formatMs(w.drainMs)}`);
+    }
+    for (const workload of Object.keys(WORKLOADS) as WorkloadName[]) {
+      const count = options.counts[workload];
+      if (count <= 0) continue;
+      const order = interleave(systems, settings.reps);
+      const samples = new Map<string, JobsSample[]>(systems.map((s) => [s.name, []]));
+      for (const [r, round] of order.entries()) {
+        for (const s of round) {
+          const sample = await measure(s, workload, count, settings.inFlight, timeoutMs);
+          samples.get(s.name)!.push(sample);
+          log(
+            `jobs ${workload} ${r + 1}/${settings.reps} ${s.name.padEnd(20)} enqueue ${formatMs(sample.enqueueMs).padStart(8)}  drain ${formatMs(sample.drainMs).padStart(8)}  ${formatRate((count * 1000) / sample.drainMs)}${sample.failed ? `  FAILED ${sample.failed}` : ""}`,
+          );
+        }
+      }
+      const summaries = systems.map((s) => {
+        const ss = samples.get(s.name)!;
+        return {
+          system: s.name,
+          samples: ss,
+          enqueueMs: summarize(ss.map((x) => x.enqueueMs)),
+          drainMs: summarize(ss.map((x) => x.drainMs)),
+          throughput: summarize(ss.map((x) => (count * 1000) / x.drainMs)),
+        };
+      });
+      const base = summaries[0]!;
+      workloads.push({
+        workload,
+        job: WORKLOADS[workload],
+        count,
+        baseline,
+        order: order.map((round) => round.map((s) => s.name)),
+        systems: summaries.map((s) => ({
+          ...s,
+          throughputRatio: ratio(s.throughput.median, base.throughput.median),
+          enqueueRatio: ratio(s.enqueueMs.median, base.enqueueMs.median),
+        })),
+      });
+    }
+  } finally {
+    const errors: unknown[] = [];
+    for (const s of systems) await s.teardown().catch((e: unknown) => errors.push(e));
+    await stopAllChildren();
+    if (errors.length > 0) log(`jobs: cleanup problems: ${errors.map((e) => String(e)).join("; ")}`);
+  }
+  return { settings, workloads };
+}
+
+/** Markdown: per workload, absolute numbers and ratios vs jobstack over HTTP. */
+export function renderJobs(result: JobsResult): string {
+  const s = result.settings;
+  const parts: string[] = [];
+  for (const w of result.workloads) {
+    const payload = JSON.stringify(w.job.payload);
+    parts.push(
+      `**${w.workload}** — ${w.count.toLocaleString("en-US")} \`${w.job.type}\` jobs (payload \`${payload}\`), ${s.workers} workers × ${s.concurrency}, ${s.inFlight} enqueues in flight, ${s.reps} interleaved runs each; ratios vs ${w.baseline}`,
+      "",
+      markdownTable(
+        ["system", "jobs/s (median)", "jobs/s range", "throughput vs jobstack", "drain (median)", "enqueue (median)", "enqueue vs jobstack", "failed"],
+        w.systems.map((x) => [
+          x.system,
+          formatRate(x.throughput.median),
+          `${formatRate(x.throughput.min)} – ${formatRate(x.throughput.max)}`,
+          formatRatio(x.throughputRatio),
+          formatMs(x.drainMs.median),
+          formatMs(x.enqueueMs.median),
+          formatRatio(x.enqueueRatio),
+          String(x.samples.reduce((n, y) => n + y.failed, 0)),
+        ]),
+        [false, true, true, true, true, true, true, true],
+      ),
+      "",
+    );
+  }
+  return parts.join("\n").trimEnd();
+}
+
+function argValue(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** Command-line options shared with bench/run.ts. */
+export function jobsOptionsFromArgs(quick: boolean): Omit<JobsOptions, "log"> {
+  return {
+    reps: Number(argValue("--reps") ?? (quick ? 2 : 3)),
+    counts: { noop: Number(argValue("--noop") ?? (quick ? 500 : 2000)), hash: Number(argValue("--hash") ?? (quick ? 200 : 1000)) },
+    warmup: quick ? 100 : 200,
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const result = await runJobsBench({ ...jobsOptionsFromArgs(process.argv.includes("--quick")), log: (l) => console.log(l) });
+  console.log(`\n${renderJobs(result)}`);
+}

@@ -1,0 +1,44 @@
+/**
+ * A graphile-worker process for bench/jobs.ts (spawned, never imported):
+ *
+ *   BENCH_DATABASE_URL=<url> BENCH_CONCURRENCY=8 node --import tsx bench/jobs/graphile-worker.ts
+ *
+ * The schema is migrated by the parent beforehand. Runs jobstack's builtin handlers
+ * (bench/jobs/handlers.ts) as graphile tasks with default settings (LISTEN/NOTIFY, one job per
+ * fetch); prints READY once listening; SIGTERM stops it gracefully and exits 0.
+ */
+import { run, type Logger as GraphileLogger, Logger } from "graphile-worker";
+import { runBuiltin } from "./handlers.js";
+
+// Warnings and errors only: graphile logs every job at info level, which would cost more than a noop.
+const logger: GraphileLogger = new Logger(() => (level, message) => {
+  if (level === "error" || level === "warning") console.error(`graphile ${level}: ${message}`);
+});
+
+const workerId = `graphile-${process.pid}`;
+const runner = await run({
+  connectionString: process.env.BENCH_DATABASE_URL!,
+  concurrency: Number(process.env.BENCH_CONCURRENCY ?? 8),
+  noHandleSignals: true,
+  logger,
+  taskList: {
+    noop: async (payload, helpers) => void (await runBuiltin("noop", payload, helpers.job.id, workerId)),
+    hash: async (payload, helpers) => void (await runBuiltin("hash", payload, helpers.job.id, workerId)),
+  },
+});
+
+let closing = false;
+const stop = () => {
+  if (closing) process.exit(130);
+  closing = true;
+  runner.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+console.log("READY");

@@ -1,0 +1,26 @@
+/**
+ * The job handlers every system runs in the throughput benchmark: jobstack's own builtins
+ * (services/worker/handlers.ts), so BullMQ and graphile-worker do exactly the same work per job
+ * (`noop` returns at once; `hash {rounds}` is `rounds` chained sha256 digests).
+ */
+import { createHandlerRegistry, type HandlerContext } from "../../services/worker/handlers.js";
+
+const registry = createHandlerRegistry();
+
+/** Validates and runs a builtin like jobstack's worker does; throws on an unknown type or bad payload. */
+export async function runBuiltin(type: string, payload: unknown, jobId: string, workerId: string): Promise<unknown> {
+  const handler = registry.get(type);
+  if (!handler) throw new Error(`no handler for ${type}`);
+  const checked = registry.validate(type, payload);
+  if (!checked.ok) throw new Error(checked.message);
+  const ctx: HandlerContext = { jobId, claim: 1, attempt: 1, maxAttempts: 1, workerId, signal: new AbortController().signal };
+  return handler.run(checked.payload, ctx);
+}
+
+/** The payload of each benchmark workload. */
+export const WORKLOADS = {
+  noop: { type: "noop", payload: {} },
+  hash: { type: "hash", payload: { rounds: 1000 } },
+} as const;
+
+export type WorkloadName = keyof typeof WORKLOADS;

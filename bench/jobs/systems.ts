@@ -1,0 +1,398 @@
+/**
+ * The three job systems under test, behind one interface, each with its own throwaway state:
+ *
+ *   jobstack         services/api/main.ts + 2 × services/worker/main.ts, real processes, configured
+ *                    only by the environment variables of design §4. Postgres (own database),
+ *                    RabbitMQ (own quorum queue, publisher confirms), Redis cache (bench DB index).
+ *                    Enqueued either over HTTP (`POST /jobs` with the bearer token: the honest path)
+ *                    or "direct": the API's own code path in this process (repo.submit, cache.put,
+ *                    dispatchJob), which leaves out HTTP and the API process.
+ *   bullmq           2 × bench/jobs/bullmq-worker.ts; Queue.add per job; Redis (bench DB index,
+ *                    own key prefix); completed jobs kept (BullMQ's default).
+ *   graphile-worker  2 × bench/jobs/graphile-worker.ts; WorkerUtils.addJob per job; Postgres
+ *                    (own database); default settings (LISTEN/NOTIFY).
+ *
+ * Completion is read from each system's own store: jobstack's `jobs` table, BullMQ's job counts,
+ * graphile's job table (it deletes a job when it succeeds).
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import amqp from "amqplib";
+import { Queue } from "bullmq";
+import { makeWorkerUtils, runMigrations, type WorkerUtils } from "graphile-worker";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { loadServiceConfig } from "../../services/core/config.js";
+import { openDependencies, type Dependencies } from "../../services/core/dependencies.js";
+import { dispatchJob } from "../../services/core/dispatch.js";
+import { migrate } from "../../services/migrations/migrate.js";
+import { AMQP_URL, freePort, PG_ADMIN_URL, REDIS_DB, REDIS_HOST, REDIS_PORT, spawnTsx, waitFor, type Child } from "../lib/env.js";
+
+export interface JobSpec {
+  readonly type: string;
+  readonly payload: Record<string, unknown>;
+}
+
+export interface Progress {
+  readonly done: number;
+  readonly failed: number;
+}
+
+export interface JobSystem {
+  readonly name: string;
+  /** Creates the system's state and starts its processes; resolves once every worker is consuming. */
+  setup(): Promise<void>;
+  /** Enqueues `count` jobs with at most `inFlight` enqueue calls outstanding; resolves when every one is acknowledged. */
+  enqueue(job: JobSpec, count: number, inFlight: number): Promise<void>;
+  /** Jobs finished since the last reset. */
+  progress(): Promise<Progress>;
+  /** Forgets finished jobs (between runs, with the workers idle). */
+  reset(): Promise<void>;
+  /** Stops the processes and removes every database, queue and key it created. Safe to call twice. */
+  teardown(): Promise<void>;
+}
+
+/** Runs `fn(i)` for i in [0, count) with at most `inFlight` calls outstanding; the first error rejects. */
+export async function pooled(count: number, inFlight: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(inFlight, count) }, async () => {
+    while (next < count) await fn(next++);
+  });
+  await Promise.all(lanes);
+}
+
+const runId = () => randomBytes(5).toString("hex");
+
+async function adminQuery(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+async function createDatabase(name: string): Promise<string> {
+  await adminQuery(`create database ${name}`);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+const dropDatabase = (name: string) => adminQuery(`drop database if exists ${name} with (force)`);
+
+/** Deletes every key matching `pattern` in the bench's Redis DB. */
+async function deleteRedisKeys(pattern: string): Promise<number> {
+  const redis = new Redis({ host: REDIS_HOST, port: REDIS_PORT, db: REDIS_DB, lazyConnect: true });
+  await redis.connect();
+  let deleted = 0;
+  try {
+    let cursor = "0";
+    do {
+      const [nextCursor, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      cursor = nextCursor;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
+async function waitReady(child: Child, timeoutMs: number): Promise<void> {
+  await waitFor(`${child.name} to print READY`, () => {
+    if (child.process.exitCode !== null) throw new Error(`${child.name} exited early:\n${child.output()}`);
+    return child.output().includes("READY");
+  }, timeoutMs, 100);
+}
+
+export interface SystemOptions {
+  readonly workers: number;
+  readonly concurrency: number;
+  readonly startTimeoutMs?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export type JobstackEnqueue = "http" | "direct";
+
+/**
+ * One jobstack deployment (api + workers) shared by both enqueue paths: `view("http")` and
+ * `view("direct")` are two JobSystems over the same processes and database.
+ */
+export class Jobstack {
+  private readonly id = runId();
+  readonly database = `jobstack_bench_js_${this.id}`;
+  readonly queue = `jobstack-bench-${this.id}`;
+  private readonly token = randomUUID();
+  private url = "";
+  private port = 0;
+  private api: Child | null = null;
+  private workers: Child[] = [];
+  private admin: pg.Client | null = null;
+  private deps: Dependencies | null = null;
+  private started: Promise<void> | null = null;
+  private tornDown: Promise<void> | null = null;
+
+  constructor(private readonly options: SystemOptions) {}
+
+  private env(extra: Record<string, string>): Record<string, string> {
+    return {
+      DATABASE_URL: this.url,
+      REDIS_URL: `redis://${REDIS_HOST}:${REDIS_PORT}/${REDIS_DB}`,
+      AMQP_URL,
+      JOB_QUEUE: this.queue,
+      WORKER_CONCURRENCY: String(this.options.concurrency),
+      LOG_LEVEL: "warn",
+      ...extra,
+    };
+  }
+
+  setup(): Promise<void> {
+    return (this.started ??= (async () => {
+      this.url = await createDatabase(this.database);
+      await migrate(this.url);
+      this.admin = new pg.Client({ connectionString: this.url });
+      await this.admin.connect();
+      this.port = await freePort();
+      this.api = spawnTsx("jobstack api", "services/api/main.ts", [], this.env({ PORT: String(this.port), API_TOKEN: this.token }));
+      for (let i = 1; i <= this.options.workers; i++) {
+        this.workers.push(spawnTsx(`jobstack worker ${i}`, "services/worker/main.ts", [], this.env({ HEALTH_PORT: "0", WORKER_ID: `bench-worker-${i}` })));
+      }
+      const timeout = this.options.startTimeoutMs ?? 90_000;
+      const base = `http://127.0.0.1:${this.port}`;
+      await waitFor("the jobstack api to be ready", async () => {
+        if (this.api!.process.exitCode !== null) throw new Error(`jobstack api exited early:\n${this.api!.output()}`);
+        try {
+          return (await fetch(`${base}/readyz`)).ok;
+        } catch {
+          return false;
+        }
+      }, timeout, 200);
+      // A worker is ready when it consumes: wait for one consumer per worker process on the queue.
+      const conn = await amqp.connect(AMQP_URL);
+      try {
+        const ch = await conn.createChannel();
+        await waitFor("every jobstack worker to consume", async () => {
+          for (const w of this.workers) if (w.process.exitCode !== null) throw new Error(`${w.name} exited early:\n${w.output()}`);
+          const q = await ch.checkQueue(this.queue).catch(() => null);
+          return q !== null && q.consumerCount >= this.options.workers;
+        }, timeout, 200);
+        await ch.close();
+      } finally {
+        await conn.close();
+      }
+      // The "direct" path: the API's own dependencies, opened in this process.
+      this.deps = await openDependencies(loadServiceConfig("api", this.env({ API_TOKEN: this.token })));
+    })());
+  }
+
+  view(mode: JobstackEnqueue): JobSystem {
+    const base = () => `http://127.0.0.1:${this.port}`;
+    const enqueueHttp = async (job: JobSpec, count: number, inFlight: number) => {
+      const body = JSON.stringify({ type: job.type, payload: job.payload });
+      const headers = { authorization: `Bearer ${this.token}`, "content-type": "application/json" };
+      await pooled(count, inFlight, async () => {
+        const res = await fetch(`${base()}/jobs`, { method: "POST", headers, body });
+        if (res.status !== 202) throw new Error(`POST /jobs answered ${res.status}: ${await res.text()}`);
+        await res.arrayBuffer();
+      });
+    };
+    // Exactly what POST /jobs does after validation (services/api/routes/jobs.ts).
+    const enqueueDirect = async (job: JobSpec, count: number, inFlight: number) => {
+      const { repo, cache, queue } = this.deps!;
+      await pooled(count, inFlight, async () => {
+        const { job: created } = await repo.submit({ type: job.type, payload: job.payload });
+        await cache.put(created);
+        const outcome = await dispatchJob(queue, repo, created);
+        if (!outcome.dispatched) throw new Error(`dispatch failed: ${outcome.error?.message}`);
+      });
+    };
+    return {
+      name: mode === "http" ? "jobstack (HTTP API)" : "jobstack (direct)",
+      setup: () => this.setup(),
+      enqueue: mode === "http" ? enqueueHttp : enqueueDirect,
+      progress: async () => {
+        const { rows } = await this.admin!.query<{ done: number; failed: number }>(
+          "select count(*) filter (where state = 'COMPLETED')::integer as done, count(*) filter (where state = 'FAILED')::integer as failed from jobs",
+        );
+        return rows[0]!;
+      },
+      reset: async () => {
+        await this.admin!.query("truncate jobs, job_transitions");
+      },
+      teardown: () => this.teardown(),
+    };
+  }
+
+  teardown(): Promise<void> {
+    return (this.tornDown ??= (async () => {
+      const errors: unknown[] = [];
+      const attempt = async (fn: () => Promise<unknown>) => {
+        try {
+          await fn();
+        } catch (err) {
+          errors.push(err);
+        }
+      };
+      await attempt(async () => this.deps?.close());
+      await attempt(() => Promise.all([this.api, ...this.workers].map((c) => c?.stop())));
+      await attempt(async () => this.admin?.end());
+      await attempt(() => dropDatabase(this.database));
+      await attempt(async () => {
+        const conn = await amqp.connect(AMQP_URL);
+        try {
+          const ch = await conn.createChannel();
+          await ch.deleteQueue(this.queue);
+          await ch.deleteQueue(`${this.queue}.dead`);
+          await ch.deleteExchange(`${this.queue}.dlx`);
+          await ch.close();
+        } finally {
+          await conn.close();
+        }
+      });
+      // The worker's write-through cache: keys `jobstack:job:<uuid>` in the bench's DB index.
+      await attempt(() => deleteRedisKeys("jobstack:job:*"));
+      if (errors.length > 0) throw new AggregateError(errors, "jobstack teardown failed");
+    })());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export class BullmqSystem implements JobSystem {
+  readonly name = "BullMQ";
+  private readonly id = runId();
+  private readonly queueName = "bench";
+  private readonly prefix = `jobstack_bench_bull_${this.id}`;
+  private queue: Queue | null = null;
+  private workers: Child[] = [];
+  private tornDown: Promise<void> | null = null;
+
+  constructor(private readonly options: SystemOptions) {}
+
+  async setup(): Promise<void> {
+    this.queue = new Queue(this.queueName, {
+      connection: { host: REDIS_HOST, port: REDIS_PORT, db: REDIS_DB },
+      prefix: this.prefix,
+    });
+    await this.queue.waitUntilReady();
+    for (let i = 1; i <= this.options.workers; i++) {
+      this.workers.push(
+        spawnTsx(`bullmq worker ${i}`, "bench/jobs/bullmq-worker.ts", [], {
+          BENCH_QUEUE: this.queueName,
+          BENCH_PREFIX: this.prefix,
+          BENCH_REDIS_DB: String(REDIS_DB),
+          BENCH_CONCURRENCY: String(this.options.concurrency),
+        }),
+      );
+    }
+    await Promise.all(this.workers.map((w) => waitReady(w, this.options.startTimeoutMs ?? 90_000)));
+  }
+
+  async enqueue(job: JobSpec, count: number, inFlight: number): Promise<void> {
+    const q = this.queue!;
+    await pooled(count, inFlight, async () => {
+      await q.add(job.type, job.payload);
+    });
+  }
+
+  async progress(): Promise<Progress> {
+    const c = await this.queue!.getJobCounts("completed", "failed");
+    return { done: c.completed ?? 0, failed: c.failed ?? 0 };
+  }
+
+  async reset(): Promise<void> {
+    const q = this.queue!;
+    for (const state of ["completed", "failed"] as const) {
+      // clean() removes at most `limit` jobs per call.
+      while ((await q.clean(0, 10_000, state)).length > 0);
+    }
+  }
+
+  teardown(): Promise<void> {
+    return (this.tornDown ??= (async () => {
+      const errors: unknown[] = [];
+      await Promise.all(this.workers.map((w) => w.stop())).catch((e: unknown) => errors.push(e));
+      if (this.queue) {
+        await this.queue.obliterate({ force: true }).catch((e: unknown) => errors.push(e));
+        await this.queue.close().catch((e: unknown) => errors.push(e));
+      }
+      await deleteRedisKeys(`${this.prefix}:*`).catch((e: unknown) => errors.push(e));
+      if (errors.length > 0) throw new AggregateError(errors, "bullmq teardown failed");
+    })());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export class GraphileSystem implements JobSystem {
+  readonly name = "graphile-worker";
+  private readonly database = `jobstack_bench_gw_${runId()}`;
+  private url = "";
+  private utils: WorkerUtils | null = null;
+  private admin: pg.Client | null = null;
+  private workers: Child[] = [];
+  private tornDown: Promise<void> | null = null;
+
+  constructor(private readonly options: SystemOptions) {}
+
+  async setup(): Promise<void> {
+    this.url = await createDatabase(this.database);
+    await runMigrations({ connectionString: this.url, logger: undefined });
+    this.utils = await makeWorkerUtils({ connectionString: this.url });
+    this.admin = new pg.Client({ connectionString: this.url });
+    await this.admin.connect();
+    for (let i = 1; i <= this.options.workers; i++) {
+      this.workers.push(
+        spawnTsx(`graphile worker ${i}`, "bench/jobs/graphile-worker.ts", [], {
+          BENCH_DATABASE_URL: this.url,
+          BENCH_CONCURRENCY: String(this.options.concurrency),
+        }),
+      );
+    }
+    await Promise.all(this.workers.map((w) => waitReady(w, this.options.startTimeoutMs ?? 90_000)));
+  }
+
+  async enqueue(job: JobSpec, count: number, inFlight: number): Promise<void> {
+    const utils = this.utils!;
+    await pooled(count, inFlight, async () => {
+      await utils.addJob(job.type, job.payload);
+      this.enqueuedSinceReset++;
+    });
+  }
+
+  /** Jobs whose addJob resolved since the last reset. */
+  private enqueuedSinceReset = 0;
+
+  /**
+   * graphile deletes a job when it succeeds and keeps one whose attempts are used up, so
+   * done = acknowledged enqueues − rows still in the table (never an over-count: a job is in
+   * the table before its addJob resolves).
+   */
+  async progress(): Promise<Progress> {
+    const { rows } = await this.admin!.query<{ left: number; failed: number }>(
+      "select count(*)::integer as left, count(*) filter (where attempts >= max_attempts and locked_at is null)::integer as failed from graphile_worker._private_jobs",
+    );
+    const r = rows[0]!;
+    return { done: this.enqueuedSinceReset - r.left, failed: r.failed };
+  }
+
+  async reset(): Promise<void> {
+    await this.admin!.query("delete from graphile_worker._private_jobs");
+    this.enqueuedSinceReset = 0;
+  }
+
+  teardown(): Promise<void> {
+    return (this.tornDown ??= (async () => {
+      const errors: unknown[] = [];
+      await Promise.all(this.workers.map((w) => w.stop())).catch((e: unknown) => errors.push(e));
+      await Promise.resolve()
+        .then(() => this.utils?.release())
+        .catch((e: unknown) => errors.push(e));
+      await this.admin?.end().catch((e: unknown) => errors.push(e));
+      await dropDatabase(this.database).catch((e: unknown) => errors.push(e));
+      if (errors.length > 0) throw new AggregateError(errors, "graphile teardown failed");
+    })());
+  }
+}

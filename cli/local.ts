@@ -1,0 +1,195 @@
+/**
+ * `jobstack local [--env dev] [--workers N] [--port P]`: the whole job system on this machine.
+ *
+ * Applies the migrations, starts the API and N workers as child processes (the same entry files
+ * as `npm run api` / `npm run worker`), configured by the environment variables the environment's
+ * preset translates to (`serviceEnvironment`), plus connection URLs and a fresh API token.
+ * Prints the URL and the token, and on SIGINT/SIGTERM forwards one SIGTERM to every child (they
+ * drain gracefully), then returns once all have exited. A second signal kills them at once.
+ *
+ * A worker environment with `runtime: jvm` still runs the Node worker here; its JVM flags only
+ * matter in a container.
+ */
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadEnvironment, serviceEnvironment } from "../stacks/config/index.js";
+import { coerceError } from "../services/core/errors.js";
+import { migrate } from "../services/migrations/migrate.js";
+import { startChild, type Child } from "./local-children.js";
+
+const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+export const LOCAL_DEFAULTS = {
+  databaseUrl: "postgres://postgres@127.0.0.1:5432/test",
+  redisUrl: "redis://127.0.0.1:6379",
+  amqpUrl: "amqp://guest:guest@127.0.0.1:5672",
+  port: 8080,
+} as const;
+
+export interface LocalOptions {
+  /** Environment file name under stacks/environments (its preset sets concurrency and Node flags). */
+  readonly env: string;
+  readonly workers: number;
+  /** @default $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test */
+  readonly databaseUrl?: string;
+  /** @default $REDIS_URL, else redis://127.0.0.1:6379 */
+  readonly redisUrl?: string;
+  /** @default $AMQP_URL, else amqp://guest:guest@127.0.0.1:5672 */
+  readonly amqpUrl?: string;
+  /** API port. @default 8080 */
+  readonly port?: number;
+  /** Worker i gets HEALTH_PORT = base + i; 0 lets each pick a free port. @default port + 1 */
+  readonly healthPortBase?: number;
+  /** Variables laid over both processes' environment last (tests: a private JOB_QUEUE). */
+  readonly extraEnv?: Readonly<Record<string, string>>;
+  /** Where output lines go. @default stdout */
+  readonly out?: (line: string) => void;
+  /** Aborting it stops everything, like SIGTERM (tests, embedding). */
+  readonly signal?: AbortSignal;
+  /** Called once the API is ready. */
+  readonly onReady?: (info: LocalInfo) => void;
+  /** How long the API may take to answer /readyz. @default 60000 */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface LocalInfo {
+  readonly url: string;
+  readonly token: string;
+  readonly pids: readonly number[];
+}
+
+/** Runs until a signal (or `options.signal`) stops it; resolves with the exit code for the CLI. */
+export async function runLocal(options: LocalOptions): Promise<number> {
+  const out = options.out ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  if (!Number.isInteger(options.workers) || options.workers < 1) throw new Error(`--workers must be a positive integer (got ${options.workers})`);
+  const resolved = loadEnvironment(options.env);
+  const port = options.port ?? LOCAL_DEFAULTS.port;
+  const healthPortBase = options.healthPortBase ?? port + 1;
+  // Option, then the variable the services themselves read, then the local servers.
+  const env = process.env;
+  const connections = {
+    DATABASE_URL: options.databaseUrl ?? nonEmpty(env.DATABASE_URL) ?? LOCAL_DEFAULTS.databaseUrl,
+    REDIS_URL: options.redisUrl ?? nonEmpty(env.REDIS_URL) ?? LOCAL_DEFAULTS.redisUrl,
+    AMQP_URL: options.amqpUrl ?? nonEmpty(env.AMQP_URL) ?? LOCAL_DEFAULTS.amqpUrl,
+  };
+  // 32 random bytes: a fresh secret every run, never written anywhere but this terminal.
+  const token = randomBytes(32).toString("base64url");
+
+  const { applied } = await migrate(connections.DATABASE_URL);
+  out(applied.length > 0 ? `migrations applied: ${applied.join(", ")}` : "schema up to date");
+
+  const base = { ...stringEnv(process.env), ...connections };
+  const children: Child[] = [];
+  const spawnService = (name: string, entry: string, env: Record<string, string>) => {
+    children.push(startChild({ name, entry: path.join(ROOT, entry), env, cwd: ROOT, out }));
+  };
+  spawnService("api", "services/api/main.ts", {
+    ...base,
+    ...serviceEnvironment(resolved, "api"),
+    PORT: String(port),
+    API_TOKEN: token,
+    ...options.extraEnv,
+  });
+  for (let i = 1; i <= options.workers; i++) {
+    spawnService(`worker-${i}`, "services/worker/main.ts", {
+      ...base,
+      ...serviceEnvironment(resolved, "worker"),
+      HEALTH_PORT: String(healthPortBase === 0 ? 0 : healthPortBase + i - 1),
+      WORKER_ID: `local-worker-${i}`,
+      ...options.extraEnv,
+    });
+  }
+
+  const url = `http://127.0.0.1:${port}`;
+  const stopper = new Stopper(children, out);
+  // Last resort: if this process dies abruptly, do not leave detached children behind.
+  const killOnExit = () => children.forEach((c) => c.signal("SIGKILL"));
+  process.on("exit", killOnExit);
+  const onSignal = (sig: NodeJS.Signals) => stopper.stop(sig);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const onAbort = () => stopper.stop("SIGTERM");
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+
+  try {
+    // A child that exits on its own (bad config, crash, port taken) takes the others down:
+    // half a system is worse than none for a local run.
+    for (const child of children) {
+      void child.exited.then((code) => {
+        if (!stopper.stopping) {
+          out(`${child.name} exited with code ${code}; stopping the others`);
+          stopper.failed = true;
+          stopper.stop("SIGTERM");
+        }
+      });
+    }
+    const ready = await waitReady(url, options.readyTimeoutMs ?? 60_000, () => stopper.stopping);
+    if (ready) {
+      out("");
+      out(`jobstack (${options.env}, preset ${resolved.presetSelection.name}): API on ${url}, ${options.workers} worker(s)`);
+      out(`API token: ${token}`);
+      out(`try: curl -s -H "authorization: Bearer ${token}" -H "content-type: application/json" -d '{"type":"noop"}' ${url}/jobs`);
+      out("Ctrl-C stops everything.");
+      options.onReady?.({ url, token, pids: children.map((c) => c.pid) });
+    } else if (!stopper.stopping) {
+      out(`the API did not become ready at ${url}/readyz; stopping`);
+      stopper.failed = true;
+      stopper.stop("SIGTERM");
+    }
+    const codes = await Promise.all(children.map((c) => c.exited));
+    const clean = codes.every((code) => code === 0);
+    return stopper.failed || !clean ? 1 : 0;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("exit", killOnExit);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** First stop: one SIGTERM to each child (graceful drain). Second: SIGKILL. */
+class Stopper {
+  stopping = false;
+  failed = false;
+  constructor(
+    private readonly children: readonly Child[],
+    private readonly out: (line: string) => void,
+  ) {}
+
+  stop(reason: string): void {
+    if (this.stopping) {
+      this.out(`${reason} again: killing every process now`);
+      this.children.forEach((c) => c.signal("SIGKILL"));
+      return;
+    }
+    this.stopping = true;
+    this.out(`${reason}: stopping ${this.children.length} process(es) gracefully (again to kill)`);
+    this.children.forEach((c) => c.signal("SIGTERM"));
+  }
+}
+
+/** Polls /readyz until 200; false at the deadline or when `cancelled()` turns true. */
+async function waitReady(url: string, timeoutMs: number, cancelled: () => boolean): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !cancelled()) {
+    try {
+      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.ok) return true;
+    } catch (raw) {
+      void coerceError(raw); // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}

@@ -1,0 +1,102 @@
+/**
+ * NetworkPolicies: deny all ingress and egress in the namespace, then admit exactly the
+ * topology's edges — each edge opened on both ends (egress from the client's pods, ingress to
+ * the server's pods) on its one TCP port — plus DNS to kube-system for pods that open
+ * connections (they dial services by name). Data services get no egress at all.
+ *
+ * The `ingress` edge (clients → api) admits any source on the api port: behind an Ingress the
+ * controller's namespace varies by installation, and a LoadBalancer or NodePort Service
+ * delivers node-SNATed or client addresses. Narrow it with a namespaceSelector for your
+ * controller if the api is only reached through it.
+ *
+ * Not admitted, on purpose: Prometheus scraping /metrics (add a policy for your monitoring
+ * namespace). Kubelet probes come from the node and are not subject to these policies on
+ * common CNIs (Calico, Cilium).
+ */
+import { NetworkPolicyV1, type NetworkPolicyV1SpecEgress } from "@cdktf/provider-kubernetes/lib/network-policy-v1/index.js";
+import { Construct } from "constructs";
+import type { Edge, ServiceName, Topology } from "../topology.js";
+import { selectorLabels, systemLabels } from "./labels.js";
+
+export const DNS_NAMESPACE = "kube-system";
+export const DNS_POD_LABELS = { "k8s-app": "kube-dns" } as const;
+
+export interface NetworkPoliciesProps {
+  readonly namespace: string;
+  readonly topology: Topology;
+}
+
+const tcp = (port: number) => ({ port: String(port), protocol: "TCP" });
+
+export function dnsEgressRule(): NetworkPolicyV1SpecEgress {
+  return {
+    to: [
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": DNS_NAMESPACE } },
+        podSelector: { matchLabels: { ...DNS_POD_LABELS } },
+      },
+    ],
+    ports: [
+      { port: "53", protocol: "UDP" },
+      { port: "53", protocol: "TCP" },
+    ],
+  };
+}
+
+export class NetworkPolicies extends Construct {
+  readonly defaultDeny: NetworkPolicyV1;
+  readonly policies: readonly NetworkPolicyV1[];
+
+  constructor(scope: Construct, id: string, props: NetworkPoliciesProps) {
+    super(scope, id);
+    const { namespace, topology } = props;
+    const labels = systemLabels(topology.environment);
+    this.defaultDeny = new NetworkPolicyV1(this, "default-deny", {
+      metadata: { name: "default-deny", namespace, labels },
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    });
+
+    const policies: NetworkPolicyV1[] = [];
+    const known = new Set(topology.services.map((s) => s.name));
+    for (const edge of topology.edges) {
+      if (!known.has(edge.to) || (edge.from !== "ingress" && !known.has(edge.from))) {
+        throw new Error(`edge ${edge.from} → ${edge.to} names a service the topology does not have`);
+      }
+    }
+    for (const service of topology.services) {
+      const name = service.name;
+      const incoming = topology.edges.filter((e) => e.to === name);
+      const outgoing = topology.edges.filter((e): e is Edge & { from: ServiceName } => e.from === name);
+      if (incoming.length > 0) {
+        policies.push(
+          new NetworkPolicyV1(this, `${name}-ingress`, {
+            metadata: { name: `${name}-ingress`, namespace, labels: selectorLabels(name) },
+            spec: {
+              podSelector: { matchLabels: selectorLabels(name) },
+              policyTypes: ["Ingress"],
+              ingress: incoming.map((e) =>
+                e.from === "ingress" ? { ports: [tcp(e.port)] } : { from: [{ podSelector: { matchLabels: selectorLabels(e.from) } }], ports: [tcp(e.port)] },
+              ),
+            },
+          }),
+        );
+      }
+      if (outgoing.length > 0) {
+        policies.push(
+          new NetworkPolicyV1(this, `${name}-egress`, {
+            metadata: { name: `${name}-egress`, namespace, labels: selectorLabels(name) },
+            spec: {
+              podSelector: { matchLabels: selectorLabels(name) },
+              policyTypes: ["Egress"],
+              egress: [
+                ...outgoing.map((e) => ({ to: [{ podSelector: { matchLabels: selectorLabels(e.to) } }], ports: [tcp(e.port)] })),
+                dnsEgressRule(),
+              ],
+            },
+          }),
+        );
+      }
+    }
+    this.policies = policies;
+  }
+}

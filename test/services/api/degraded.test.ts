@@ -1,0 +1,84 @@
+/**
+ * The API with a dependency unreachable: Postgres on a closed port, then RabbitMQ on a closed
+ * port. Liveness must not depend on either; readiness must report each; an accepted job must
+ * never be lost to a broker outage.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../../support/ports.js";
+import { call, createTestDatabase, jsonPost, openHandles, startStack, type TestDatabase, type TestStack } from "./harness.js";
+
+// Port 1 (tcpmux) is closed here: connections are refused at once, nothing hangs.
+const CLOSED_PG = "postgres://postgres@127.0.0.1:1/nothing";
+const CLOSED_AMQP = "amqp://guest:guest@127.0.0.1:1";
+
+afterAll(async () => {
+  await waitUntil("sockets closed", async () => openHandles().length === 0, 10_000, () => openHandles().join(", "));
+});
+
+describe("Postgres unreachable", () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ databaseUrl: CLOSED_PG });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("/healthz still answers 200 (it touches no dependency)", async () => {
+    const res = await call(`${stack.baseUrl}/healthz`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: "ok" });
+  });
+
+  it("/readyz answers 503 naming Postgres, with Redis and RabbitMQ still ok", async () => {
+    const res = await call(`${stack.baseUrl}/readyz`);
+    expect(res.status).toBe(503);
+    expect(res.body.status).toBe("not_ready");
+    expect(res.body.dependencies.postgres).toEqual({ ok: false, error: expect.any(String) });
+    expect(res.body.dependencies.redis).toEqual({ ok: true });
+    expect(res.body.dependencies.rabbitmq).toEqual({ ok: true });
+  });
+
+  it("POST /jobs answers 503 in the error shape, without driver details or stack", async () => {
+    const res = await call(`${stack.baseUrl}/jobs`, jsonPost(stack.token, { type: "noop" }));
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).not.toBeNull();
+    expect(res.body).toEqual({ error: { code: "unavailable", message: expect.any(String), details: null } });
+    expect(res.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|\.ts:\d+/);
+    expect((await call(`${stack.baseUrl}/healthz`)).status).toBe(200);
+  });
+});
+
+describe("RabbitMQ unreachable", () => {
+  let db: TestDatabase;
+  let stack: TestStack;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    stack = await startStack({ databaseUrl: db.url, amqpUrl: CLOSED_AMQP, waitForQueue: false });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await db?.drop();
+  });
+
+  it("POST /jobs still answers 202: the job is committed PENDING and left undispatched for the sweeper", async () => {
+    const res = await call(`${stack.baseUrl}/jobs`, jsonPost(stack.token, { type: "noop" }));
+    expect(res.status).toBe(202);
+    expect(res.body.state).toBe("PENDING");
+    const row = await stack.pool.query("select state, dispatched_at from jobs where id = $1::uuid", [res.body.id]);
+    expect(row.rows[0]).toEqual({ state: "PENDING", dispatched_at: null });
+    const undispatched = await stack.repo.findUndispatched(0, 10);
+    expect(undispatched.map((j) => j.id)).toContain(res.body.id);
+  });
+
+  it("/readyz answers 503 naming RabbitMQ", async () => {
+    const res = await call(`${stack.baseUrl}/readyz`);
+    expect(res.status).toBe(503);
+    expect(res.body.dependencies).toEqual({ postgres: { ok: true }, redis: { ok: true }, rabbitmq: { ok: false, error: "not connected" } });
+  });
+
+  it("counts the failed dispatch in /metrics", async () => {
+    const res = await call(`${stack.baseUrl}/metrics`);
+    expect(res.text).toMatch(/^jobstack_dispatches_total\{[^}]*source="api",result="error"[^}]*\} [1-9]\d*$/m);
+  });
+});

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { loadServiceConfig, redactConfig, ServiceConfigError } from "../../../services/core/config.js";
+
+const base = {
+  DATABASE_URL: "postgres://u:pgsecret@db:5432/jobs",
+  REDIS_URL: "redis://redis:6379",
+  AMQP_URL: "amqp://guest:amqpsecret@mq:5672",
+  API_TOKEN: "0123456789abcdef0123",
+};
+
+describe("loadServiceConfig", () => {
+  it("applies documented defaults", () => {
+    const c = loadServiceConfig("worker", { ...base });
+    expect(c).toMatchObject({
+      port: 8080,
+      healthPort: 8081,
+      jobQueue: "jobs",
+      queueType: "quorum",
+      workerConcurrency: 8,
+      leaseMs: 30_000,
+      logLevel: "info",
+      dbPoolSize: 10,
+      handlerModules: [],
+    });
+    expect(c.workerId).toMatch(/-\d+$/);
+  });
+
+  it("parses numbers, lists and enums", () => {
+    const c = loadServiceConfig("worker", { ...base, WORKER_CONCURRENCY: "32", QUEUE_TYPE: "classic", JOB_HANDLER_MODULES: " ./a.ts, b ", WORKER_ID: "w1" });
+    expect(c.workerConcurrency).toBe(32);
+    expect(c.queueType).toBe("classic");
+    expect(c.handlerModules).toEqual(["./a.ts", "b"]);
+    expect(c.workerId).toBe("w1");
+  });
+
+  it("needs only DATABASE_URL to migrate", () => {
+    expect(loadServiceConfig("migrate", { DATABASE_URL: base.DATABASE_URL }).databaseUrl).toBe(base.DATABASE_URL);
+  });
+
+  it("masks credentials for logging", () => {
+    const r = redactConfig(loadServiceConfig("api", { ...base }));
+    expect(JSON.stringify(r)).not.toMatch(/pgsecret|amqpsecret|0123456789abcdef0123/);
+  });
+});
+
+describe("loadServiceConfig failures", () => {
+  const problems = (role: "api" | "worker" | "migrate", env: Record<string, string>) => {
+    try {
+      loadServiceConfig(role, env);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ServiceConfigError);
+      return err as ServiceConfigError;
+    }
+    throw new Error("expected a ServiceConfigError");
+  };
+
+  it("reports every problem at once", () => {
+    const err = problems("api", { DATABASE_URL: "mysql://x", WORKER_CONCURRENCY: "zero", LEASE_MS: "5", QUEUE_TYPE: "stream", API_TOKEN: "short" });
+    const text = err.issues.join("\n");
+    expect(text).toMatch(/DATABASE_URL must be a URL with scheme postgres/);
+    expect(text).toMatch(/WORKER_CONCURRENCY must be a number/);
+    expect(text).toMatch(/LEASE_MS must be at least 200/);
+    expect(text).toMatch(/QUEUE_TYPE must be quorum or classic/);
+    expect(text).toMatch(/API_TOKEN must be at least 16 characters/);
+    expect(text).toMatch(/REDIS_URL is required for the api/);
+    expect(text).toMatch(/AMQP_URL is required for the api/);
+    expect(err.issues.length).toBe(7);
+  });
+
+  it("never echoes a secret", () => {
+    const err = problems("api", { ...base, DATABASE_URL: "postgres//u:pgsecret@db", API_TOKEN: "tinysecret" });
+    expect(err.message).not.toMatch(/pgsecret|tinysecret/);
+  });
+
+  it("requires the token only for the api", () => {
+    const { API_TOKEN: _, ...noToken } = base;
+    expect(problems("api", noToken).issues).toEqual(["API_TOKEN is required for the api"]);
+    expect(() => loadServiceConfig("worker", noToken)).not.toThrow();
+  });
+
+  it("names both fields when they conflict", () => {
+    expect(problems("worker", { ...base, RETRY_BASE_MS: "5000", RETRY_MAX_MS: "100" }).issues).toEqual([
+      "RETRY_MAX_MS (100) must be at least RETRY_BASE_MS (5000)",
+    ]);
+  });
+});

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { API_SERVICE_PORT, ApiExposure } from "../../../stacks/kubernetes/api-exposure.js";
+import type { KubernetesTarget } from "../../../stacks/config/index.js";
+import { service } from "../../../stacks/topology.js";
+import { prod, resources, synthConstructs } from "./support.js";
+
+const { env, topology } = prod();
+const base = env.environment.kubernetes!;
+const render = (target: KubernetesTarget) =>
+  synthConstructs((s) => new ApiExposure(s, "api-exposure", { namespace: "ns", environment: "prod", spec: service(topology, "api"), target }));
+
+describe("ApiExposure", () => {
+  it("puts the api behind a Service of the environment's type on port 80", () => {
+    const json = render({ ...base, apiService: { type: "LoadBalancer" } });
+    const [svc] = resources(json, "kubernetes_service_v1");
+    expect(svc!.body.metadata.name).toBe("api");
+    expect(svc!.body.spec.type).toBe("LoadBalancer");
+    expect(svc!.body.spec.port).toEqual([{ name: "http", port: API_SERVICE_PORT, target_port: "http", protocol: "TCP" }]);
+  });
+
+  it("adds an Ingress with TLS for the environment's host", () => {
+    const json = render(base);
+    const [ing] = resources(json, "kubernetes_ingress_v1");
+    expect(ing!.body.spec.ingress_class_name).toBe("nginx");
+    expect(ing!.body.spec.rule[0].host).toBe("jobs.example.com");
+    expect(ing!.body.spec.rule[0].http.path[0].backend.service.port.number).toBe(API_SERVICE_PORT);
+    expect(ing!.body.spec.tls).toEqual([{ hosts: ["jobs.example.com"], secret_name: "jobs-example-com-tls" }]);
+  });
+
+  it("renders no Ingress when the environment has none, and no TLS without a secret", () => {
+    const { ingress: _i, ...noIngress } = base;
+    expect(resources(render(noIngress), "kubernetes_ingress_v1")).toHaveLength(0);
+    const plain = render({ ...base, ingress: { host: "h.example", className: "traefik" } });
+    expect(resources(plain, "kubernetes_ingress_v1")[0]!.body.spec.tls).toBeUndefined();
+  });
+});

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { NetworkPolicies } from "../../../stacks/kubernetes/network-policies.js";
+import type { Topology } from "../../../stacks/topology.js";
+import { policyEdges, prod, resourceNamed, synthConstructs } from "./support.js";
+
+const { topology } = prod();
+const render = (t: Topology) => synthConstructs((s) => new NetworkPolicies(s, "network-policies", { namespace: "ns", topology: t }));
+
+describe("NetworkPolicies", () => {
+  it("denies all ingress and egress in the namespace by default", () => {
+    const deny = resourceNamed(render(topology), "kubernetes_network_policy_v1", "default-deny");
+    expect(deny.body.spec).toEqual({ pod_selector: {}, policy_types: ["Ingress", "Egress"] });
+  });
+
+  it("opens each edge on both ends, and DNS only for pods that dial out", () => {
+    const edges = policyEdges(render(topology));
+    expect(edges.ingress.has("worker->postgres:5432/TCP")).toBe(true);
+    expect(edges.egress.has("worker->postgres:5432/TCP")).toBe(true);
+    expect(edges.ingress.has("ingress->api:8080/TCP")).toBe(true);
+    expect([...edges.dns].sort()).toEqual(["api", "migrate", "worker"]);
+  });
+
+  it("follows the topology: a removed edge is closed on both ends", () => {
+    const fewer = { ...topology, edges: topology.edges.filter((e) => !(e.from === "worker" && e.to === "redis")) };
+    const edges = policyEdges(render(fewer));
+    expect(edges.ingress.has("worker->redis:6379/TCP")).toBe(false);
+    expect(edges.egress.has("worker->redis:6379/TCP")).toBe(false);
+    expect(edges.ingress.has("api->redis:6379/TCP")).toBe(true);
+  });
+
+  it("refuses an edge to a service the topology does not have", () => {
+    const services = topology.services.filter((s) => s.name !== "redis");
+    expect(() => render({ ...topology, services })).toThrow(/edge api → redis names a service the topology does not have/);
+  });
+});
