@@ -17,7 +17,8 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { sleep, stopAllChildren } from "./lib/env.js";
-import { formatMs, formatRate, formatRatio, interleave, markdownTable, ratio, summarize, type Summary } from "./lib/stats.js";
+import { renderJobs } from "./lib/render.js";
+import { formatMs, formatRate, interleave, ratio, summarize, type Summary } from "./lib/stats.js";
 import { WORKLOADS, type WorkloadName } from "./jobs/handlers.js";
 import { BullmqSystem, GraphileSystem, Jobstack, type JobSystem } from "./jobs/systems.js";
 
@@ -169,35 +170,6 @@ export async function runJobsBench(options: JobsOptions): Promise<JobsResult> {
   return { settings, workloads };
 }
 
-/** Markdown: per workload, absolute numbers and ratios vs jobstack over HTTP. */
-export function renderJobs(result: JobsResult): string {
-  const s = result.settings;
-  const parts: string[] = [];
-  for (const w of result.workloads) {
-    const payload = JSON.stringify(w.job.payload);
-    parts.push(
-      `**${w.workload}** — ${w.count.toLocaleString("en-US")} \`${w.job.type}\` jobs (payload \`${payload}\`), ${s.workers} workers × ${s.concurrency}, ${s.inFlight} enqueues in flight, ${s.reps} interleaved runs each; ratios vs ${w.baseline}`,
-      "",
-      markdownTable(
-        ["system", "jobs/s (median)", "jobs/s range", "throughput vs jobstack", "drain (median)", "enqueue (median)", "enqueue vs jobstack", "failed"],
-        w.systems.map((x) => [
-          x.system,
-          formatRate(x.throughput.median),
-          `${formatRate(x.throughput.min)} – ${formatRate(x.throughput.max)}`,
-          formatRatio(x.throughputRatio),
-          formatMs(x.drainMs.median),
-          formatMs(x.enqueueMs.median),
-          formatRatio(x.enqueueRatio),
-          String(x.samples.reduce((n, y) => n + y.failed, 0)),
-        ]),
-        [false, true, true, true, true, true, true, true],
-      ),
-      "",
-    );
-  }
-  return parts.join("\n").trimEnd();
-}
-
 function argValue(flag: string): string | undefined {
   const i = process.argv.indexOf(flag);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -207,7 +179,7 @@ function argValue(flag: string): string | undefined {
 export function jobsOptionsFromArgs(quick: boolean): Omit<JobsOptions, "log"> {
   return {
     reps: Number(argValue("--reps") ?? (quick ? 2 : 3)),
-    counts: { noop: Number(argValue("--noop") ?? (quick ? 500 : 2000)), hash: Number(argValue("--hash") ?? (quick ? 200 : 1000)) },
+    counts: { noop: Number(argValue("--noop") ?? (quick ? 300 : 1000)), hash: Number(argValue("--hash") ?? (quick ? 100 : 500)) },
     warmup: quick ? 100 : 200,
   };
 }

@@ -19,7 +19,8 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { runTsx } from "./lib/env.js";
-import { formatMiB, formatMs, formatRatio, interleave, markdownTable, ratio, summarize, type Summary } from "./lib/stats.js";
+import { renderSynth } from "./lib/render.js";
+import { formatMiB, formatMs, interleave, ratio, summarize, type Summary } from "./lib/stats.js";
 
 export type SynthVariant = "app" | "app+root" | "deep" | "root";
 
@@ -114,36 +115,6 @@ export async function runSynthBench(options: SynthOptions): Promise<SynthResult>
       };
     }),
   };
-}
-
-const signed = (n: number, fmt: (n: number) => string) => (n < 0 ? `−${fmt(-n)}` : `+${fmt(n)}`);
-const range = (s: Summary, fmt: (n: number) => string) => `${fmt(s.min)} – ${fmt(s.max)}`;
-
-/** Markdown: one table of absolute numbers per variant, one of ratios per pair. */
-export function renderSynth(result: SynthResult): string {
-  const variants = Object.keys(result.summaries);
-  const abs = markdownTable(
-    ["variant", "wall (median)", "wall range", "CPU (median)", "CPU range", "peak RSS (median)", "RSS range", "n"],
-    variants.map((v) => {
-      const s = result.summaries[v]!;
-      return [v, formatMs(s.wallMs.median), range(s.wallMs, formatMs), formatMs(s.cpuMs.median), range(s.cpuMs, formatMs), formatMiB(s.maxRssBytes.median), range(s.maxRssBytes, formatMiB), String(s.wallMs.n)];
-    }),
-    [false, true, true, true, true, true, true, true],
-  );
-  const rel = markdownTable(
-    ["comparison", "naive / deep: wall", "CPU", "peak RSS", "extra wall", "extra CPU", "extra RSS"],
-    result.pairs.map((p) => [
-      `${p.name} (${p.naive} vs ${p.baseline})`,
-      formatRatio(p.ratio.wallMs),
-      formatRatio(p.ratio.cpuMs),
-      formatRatio(p.ratio.maxRssBytes),
-      signed(p.extra.wallMs, formatMs),
-      signed(p.extra.cpuMs, formatMs),
-      signed(p.extra.maxRssBytes, formatMiB),
-    ]),
-    [false, true, true, true, true, true, true],
-  );
-  return `${abs}\n\n${rel}`;
 }
 
 function argValue(flag: string): string | undefined {

@@ -12,8 +12,10 @@ Usage:
   jobstack explain --env <name> [--preset <p>] [--json]
                                                      the resolved configuration, every derived value and its source
   jobstack validate [--env <name>] [--preset <p>] [--format text|json|junit] [--out <dir>] [--matrix]
-                                                     policy checks over synthesized Terraform JSON
-  jobstack graph --env <name> [--preset <p>] [--format mermaid|dot]
+                                                     policy checks over synthesized Terraform JSON; synthesizes
+                                                     what JOBSTACK_ENVS/JOBSTACK_PRESET select unless --env/--preset
+                                                     are given, or reads an existing cdktf.out with --out
+  jobstack graph --env <name> [--preset <p>] [--format mermaid|dot] [--out <dir>]
                                                      the deployed topology
   jobstack local [--env dev] [--workers N] [--port P]
                                                      run the API and workers as local processes

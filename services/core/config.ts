@@ -24,6 +24,7 @@
 //   SHUTDOWN_TIMEOUT_MS how long a draining worker waits for in-flight jobs  default 25000
 //                       (below Kubernetes' 30 s grace period, so release still happens)
 //   CACHE_TTL_SECONDS   TTL of a cached job                   default 3600
+//   CACHE_PREFIX        Redis key prefix (lets several systems or tests share a Redis)  default "jobstack:"
 //   JOB_HANDLER_MODULES comma-separated module paths whose `register(registry)` adds job
 //                       types (demos and tests); empty by default
 //   BODY_LIMIT_BYTES    api request body limit               default 1 MiB
@@ -55,6 +56,7 @@ export interface ServiceConfig {
   readonly retryMaxMs: number;
   readonly shutdownTimeoutMs: number;
   readonly cacheTtlSeconds: number;
+  readonly cachePrefix: string;
   readonly handlerModules: readonly string[];
   readonly bodyLimitBytes: number;
 }
@@ -121,6 +123,7 @@ const schema = z.object({
   RETRY_MAX_MS: int(0, 86_400_000, 300_000),
   SHUTDOWN_TIMEOUT_MS: int(0, 3_600_000, 25_000),
   CACHE_TTL_SECONDS: int(1, 30 * 86_400, 3_600),
+  CACHE_PREFIX: z.string().max(100).default("jobstack:"),
   JOB_HANDLER_MODULES: z.string().default(""),
   BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024, 1024 * 1024),
 });
@@ -169,6 +172,7 @@ export function loadServiceConfig(role: ServiceRole, env: NodeJS.ProcessEnv = pr
     retryMaxMs: d.RETRY_MAX_MS,
     shutdownTimeoutMs: d.SHUTDOWN_TIMEOUT_MS,
     cacheTtlSeconds: d.CACHE_TTL_SECONDS,
+    cachePrefix: d.CACHE_PREFIX,
     handlerModules: Object.freeze(
       d.JOB_HANDLER_MODULES.split(",")
         .map((s) => s.trim())

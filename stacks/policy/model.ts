@@ -531,4 +531,4 @@ export const isKubernetes = (stack: SynthesizedStack): boolean =>
   resources(stack).some((r) => r.type.startsWith("kubernetes_")) || stack.json.provider?.kubernetes !== undefined;
 
 /** Label of a workload for messages: its role when known. */
-export const describe = (w: Workload): string => w.role ?? w.container ?? w.resource.name;
+export const roleName = (w: Workload): string => w.role ?? w.container ?? w.resource.name;

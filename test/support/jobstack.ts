@@ -152,6 +152,9 @@ export function workerEnv(db: TestDatabase, queue: string, extra: Record<string,
     SHUTDOWN_TIMEOUT_MS: "5000",
     DB_POOL_SIZE: "5",
     JOB_HANDLER_MODULES: RECORD_HANDLER_MODULE,
+    // Keys of test workers stay apart from anything else in the shared Redis and expire soon.
+    CACHE_PREFIX: `test-${queue}:`,
+    CACHE_TTL_SECONDS: "30",
     ...extra,
   };
 }

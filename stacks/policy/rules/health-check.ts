@@ -1,5 +1,5 @@
 /** Every long-running container has a health check (Docker) or liveness and readiness probes (Kubernetes). */
-import { describe, workloads } from "../model.js";
+import { roleName, workloads } from "../model.js";
 import type { Rule } from "../types.js";
 import { violation } from "../violation.js";
 
@@ -12,15 +12,15 @@ export const healthCheck: Rule = {
       .filter((w) => !w.task)
       .flatMap((w) => {
         if (w.target === "docker") {
-          if (!w.liveness) return [violation(this, stack.name, w.resource.address, `${describe(w)} has no healthcheck`)];
-          if (w.liveness.kind === "none") return [violation(this, stack.name, w.resource.address, `${describe(w)} disables its healthcheck (test = ["NONE"])`)];
+          if (!w.liveness) return [violation(this, stack.name, w.resource.address, `${roleName(w)} has no healthcheck`)];
+          if (w.liveness.kind === "none") return [violation(this, stack.name, w.resource.address, `${roleName(w)} disables its healthcheck (test = ["NONE"])`)];
           return [];
         }
         const missing = [
           ...(!w.liveness || w.liveness.kind === "none" ? ["liveness_probe"] : []),
           ...(!w.readiness || w.readiness.kind === "none" ? ["readiness_probe"] : []),
         ];
-        return missing.length > 0 ? [violation(this, stack.name, w.where, `${describe(w)} has no ${missing.join(" and no ")}`)] : [];
+        return missing.length > 0 ? [violation(this, stack.name, w.where, `${roleName(w)} has no ${missing.join(" and no ")}`)] : [];
       });
   },
 };

@@ -6,7 +6,7 @@
  * 1000, the official postgres/redis/rabbitmq images' 999), so there is no exception today;
  * `ROOT_ALLOWED` lists image repositories that genuinely need root, with the reason.
  */
-import { describe, imageRepository, workloads, type Workload } from "../model.js";
+import { roleName, imageRepository, workloads, type Workload } from "../model.js";
 import type { Rule, Violation } from "../types.js";
 import { violation } from "../violation.js";
 
@@ -32,12 +32,12 @@ export const leastPrivilege: Rule = {
     const out: Violation[] = [];
     for (const w of workloads(stack)) {
       if (!w.security.capDrop.map((c) => c.toUpperCase()).includes("ALL")) {
-        out.push(violation(this, stack.name, w.where, `${describe(w)} does not drop ALL capabilities`));
+        out.push(violation(this, stack.name, w.where, `${roleName(w)} does not drop ALL capabilities`));
       }
-      if (w.security.privileged) out.push(violation(this, stack.name, w.where, `${describe(w)} is privileged`));
+      if (w.security.privileged) out.push(violation(this, stack.name, w.where, `${roleName(w)} is privileged`));
       const root = runsAsRoot(w);
       if (root && !(w.image && imageRepository(w.image) in ROOT_ALLOWED)) {
-        out.push(violation(this, stack.name, w.where, `${describe(w)} ${root}`, "run as the image's non-root user (Docker `user`, Kubernetes `run_as_non_root: true` and `run_as_user`)"));
+        out.push(violation(this, stack.name, w.where, `${roleName(w)} ${root}`, "run as the image's non-root user (Docker `user`, Kubernetes `run_as_non_root: true` and `run_as_user`)"));
       }
     }
     return out;

@@ -3,7 +3,7 @@
  * full, and its maxmemory must leave room inside the container's memory limit for
  * fragmentation and client buffers, or the kernel's OOM killer ends it instead.
  */
-import { describe, workloads, type Workload } from "../model.js";
+import { roleName, workloads, type Workload } from "../model.js";
 import type { Rule } from "../types.js";
 import { violation } from "../violation.js";
 
@@ -34,16 +34,16 @@ export const redisEviction: Rule = {
         const out = [];
         const policy = argument(w, "maxmemory-policy");
         if (policy !== "allkeys-lru") {
-          out.push(violation(this, stack.name, w.where, policy ? `${describe(w)} runs with maxmemory-policy ${policy}, not allkeys-lru` : `${describe(w)} sets no maxmemory-policy (Redis defaults to noeviction)`));
+          out.push(violation(this, stack.name, w.where, policy ? `${roleName(w)} runs with maxmemory-policy ${policy}, not allkeys-lru` : `${roleName(w)} sets no maxmemory-policy (Redis defaults to noeviction)`));
         }
         const raw = argument(w, "maxmemory");
         const bytes = raw === undefined ? undefined : redisBytes(raw);
         if (bytes === undefined || bytes <= 0) {
-          out.push(violation(this, stack.name, w.where, raw === undefined ? `${describe(w)} sets no maxmemory` : `${describe(w)} has an unreadable maxmemory "${raw}"`));
+          out.push(violation(this, stack.name, w.where, raw === undefined ? `${roleName(w)} sets no maxmemory` : `${roleName(w)} has an unreadable maxmemory "${raw}"`));
         } else if (w.memoryLimitBytes === undefined) {
-          out.push(violation(this, stack.name, w.where, `${describe(w)} has maxmemory ${bytes} bytes but no container memory limit to fit it in`));
+          out.push(violation(this, stack.name, w.where, `${roleName(w)} has maxmemory ${bytes} bytes but no container memory limit to fit it in`));
         } else if (bytes >= w.memoryLimitBytes) {
-          out.push(violation(this, stack.name, w.where, `${describe(w)} maxmemory (${bytes} bytes) is not below its container memory limit (${w.memoryLimitBytes} bytes)`));
+          out.push(violation(this, stack.name, w.where, `${roleName(w)} maxmemory (${bytes} bytes) is not below its container memory limit (${w.memoryLimitBytes} bytes)`));
         }
         return out;
       });

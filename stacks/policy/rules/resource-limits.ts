@@ -1,5 +1,5 @@
 /** Every container has a memory limit and a CPU limit. */
-import { describe, workloads } from "../model.js";
+import { roleName, workloads } from "../model.js";
 import type { Rule } from "../types.js";
 import { violation } from "../violation.js";
 
@@ -10,7 +10,7 @@ export const resourceLimits: Rule = {
   check(stack) {
     return workloads(stack).flatMap((w) => {
       const missing = [...(w.memoryLimitBytes === undefined ? ["memory"] : []), ...(w.cpuLimit === undefined ? ["CPU"] : [])];
-      return missing.length > 0 ? [violation(this, stack.name, w.where, `${describe(w)} has no ${missing.join(" and no ")} limit`)] : [];
+      return missing.length > 0 ? [violation(this, stack.name, w.where, `${roleName(w)} has no ${missing.join(" and no ")} limit`)] : [];
     });
   },
 };

@@ -10,7 +10,7 @@
  * config files (ConfigMaps, Docker configs), which must hold no secret at all — they are stored
  * unencrypted.
  */
-import { blocks, describe, hasExpression, isObject, isSensitiveVariable, isTrue, k8s, resources, str, workloads } from "../model.js";
+import { blocks, roleName, hasExpression, isObject, isSensitiveVariable, isTrue, k8s, resources, str, workloads } from "../model.js";
 import type { Rule, SynthesizedStack, Violation } from "../types.js";
 import { violation } from "../violation.js";
 
@@ -66,13 +66,13 @@ export const noLiteralSecrets: Rule = {
         if (e.value === undefined || e.name.endsWith("_FILE")) continue;
         if (SECRET_NAME.test(e.name)) {
           const problem = secretProblem(stack, urlPassword(e.value) ?? e.value);
-          if (problem) out.push(violation(this, stack.name, w.where, `${describe(w)}: env ${e.name} ${problem}`));
+          if (problem) out.push(violation(this, stack.name, w.where, `${roleName(w)}: env ${e.name} ${problem}`));
           continue;
         }
         const password = urlPassword(e.value);
         if (password !== undefined) {
           const problem = secretProblem(stack, password);
-          if (problem) out.push(violation(this, stack.name, w.where, `${describe(w)}: the password in env ${e.name} ${problem}`));
+          if (problem) out.push(violation(this, stack.name, w.where, `${roleName(w)}: the password in env ${e.name} ${problem}`));
         }
       }
       const tokens = w.argv.flatMap((a) => a.split(/\s+/)).map((t) => t.replace(/^["']|["']$/g, ""));
@@ -80,7 +80,7 @@ export const noLiteralSecrets: Rule = {
         const next = tokens[i + 1];
         if (SECRET_FLAG.test(t) && next !== undefined && !SHELL_REF.test(next)) {
           const problem = secretProblem(stack, next);
-          if (problem) out.push(violation(this, stack.name, w.where, `${describe(w)}: argument ${t} ${problem}`));
+          if (problem) out.push(violation(this, stack.name, w.where, `${roleName(w)}: argument ${t} ${problem}`));
         }
       });
     }

@@ -32,12 +32,15 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.stop();
 });
 afterAll(async () => {
-  const { redis } = await cacheOn(REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  await pool?.end();
-  await db?.drop();
+  try {
+    const { redis } = await cacheOn(REDIS_URL);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  } finally {
+    await pool?.end();
+    await db?.drop();
+  }
 });
 
 const fake = (id: string, version: number, state: Job["state"]): Job =>

@@ -1,0 +1,78 @@
+/**
+ * `npm run bench`: every benchmark, then the committed reports.
+ *
+ *   npm run bench                      # synth + jobs, default sizes (a few minutes)
+ *   npm run bench -- --quick           # smaller and fewer runs (a smoke test of the harness)
+ *   npm run bench -- --only jobs       # or --only synth; the report keeps the other's last results
+ *
+ * Writes bench/results/<name>.json (machine, settings, raw samples, medians, ratios) and
+ * bench/results/README.md (the Markdown tables, regenerated from every JSON file present), and
+ * prints the tables. Every child process and every database, queue and key it creates is
+ * removed before it exits, also on failure.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { jobsOptionsFromArgs, runJobsBench, type JobsResult } from "./jobs.js";
+import { machineInfo, ROOT, stopAllChildren } from "./lib/env.js";
+import { renderReport, type Stored } from "./lib/render.js";
+import { runSynthBench, SYNTH_PAIRS, type SynthResult } from "./synth.js";
+
+const RESULTS = path.join(ROOT, "bench/results");
+
+
+function argValue(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function read<T>(name: string): Stored<T> | null {
+  const file = path.join(RESULTS, `${name}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Stored<T>) : null;
+}
+
+function write<T>(stored: Stored<T>): void {
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(path.join(RESULTS, `${stored.name}.json`), `${JSON.stringify(stored, null, 2)}\n`);
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes("--quick");
+  const only = argValue("--only");
+  if (only !== undefined && only !== "synth" && only !== "jobs") throw new Error(`--only takes synth or jobs, not ${only}`);
+  const log = (line: string) => console.log(line);
+
+  if (only !== "synth") {
+    const machine = machineInfo();
+    const t0 = performance.now();
+    const result = await runJobsBench({ ...jobsOptionsFromArgs(quick), log });
+    write({ name: "jobs", machine, quick, durationMs: performance.now() - t0, result });
+  }
+  if (only !== "jobs") {
+    const machine = machineInfo();
+    const t0 = performance.now();
+    const reps = Number(argValue("--synth-reps") ?? (quick ? 3 : 5));
+    const result = await runSynthBench({ reps, ...(quick && { pairs: SYNTH_PAIRS.slice(0, 1) }), log });
+    write({ name: "synth", machine, quick, durationMs: performance.now() - t0, result });
+  }
+  const report = renderReport(read<SynthResult>("synth"), read<JobsResult>("jobs"));
+  writeFileSync(path.join(RESULTS, "README.md"), report);
+  console.log(`\n${report}`);
+  console.log(`written: bench/results/README.md and the JSON files beside it`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  // Ctrl-C: stop the children; the benches' finally blocks drop their databases and queues.
+  let interrupted = false;
+  process.on("SIGINT", () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.error("interrupted: stopping child processes (again to exit at once)");
+    void stopAllChildren(2_000);
+  });
+  main().catch(async (err: unknown) => {
+    console.error(err);
+    await stopAllChildren(2_000);
+    process.exit(1);
+  });
+}
