@@ -1,7 +1,7 @@
 /**
  * Throughput of jobstack vs BullMQ vs graphile-worker on this machine, side by side in one run.
  *
- *   npx tsx bench/jobs.ts [--quick] [--reps N] [--noop N] [--hash N]
+ *   npx tsx bench/jobs.ts [--quick] [--reps N] [--noop N] [--hash N] [--async-commit]
  *
  * Every system gets the same job count, the same handlers (jobstack's builtins), the same total
  * concurrency (2 worker processes × 8) and the same client: one enqueue call per job, at most 32
@@ -12,7 +12,8 @@
  * Systems run interleaved (round r rotates their order by r), after one discarded warm-up run
  * each, with all their processes started up front (idle ones cost next to nothing: the others
  * wait on a socket, graphile polls every 2 s). See bench/jobs/systems.ts for each system's setup
- * and the two jobstack enqueue paths.
+ * and the two jobstack enqueue paths. `--async-commit` adds a second jobstack deployment whose
+ * database runs with `synchronous_commit = off`, to show what the WAL flushes cost.
  */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -33,6 +34,8 @@ export interface JobsOptions {
   readonly inFlight?: number;
   /** Jobs in each system's discarded warm-up run. @default 200 */
   readonly warmup?: number;
+  /** Adds jobstack over HTTP with `synchronous_commit = off` (an experiment). @default false */
+  readonly asyncCommit?: boolean;
   /** Hard limit of one run. @default 180000 */
   readonly runTimeoutMs?: number;
   readonly log?: (line: string) => void;
@@ -113,6 +116,7 @@ export async function runJobsBench(options: JobsOptions): Promise<JobsResult> {
   const sysOptions = { workers: settings.workers, concurrency: settings.concurrency, startTimeoutMs: 120_000 };
   const jobstack = new Jobstack(sysOptions);
   const systems: JobSystem[] = [jobstack.view("http"), jobstack.view("direct"), new BullmqSystem(sysOptions), new GraphileSystem(sysOptions)];
+  if (options.asyncCommit) systems.push(new Jobstack({ ...sysOptions, asyncCommit: true }).view("http"));
   const baseline = systems[0]!.name;
   const workloads: JobsWorkloadResult[] = [];
   try {
@@ -179,8 +183,9 @@ function argValue(flag: string): string | undefined {
 export function jobsOptionsFromArgs(quick: boolean): Omit<JobsOptions, "log"> {
   return {
     reps: Number(argValue("--reps") ?? (quick ? 2 : 3)),
-    counts: { noop: Number(argValue("--noop") ?? (quick ? 300 : 1000)), hash: Number(argValue("--hash") ?? (quick ? 100 : 500)) },
+    counts: { noop: Number(argValue("--noop") ?? (quick ? 300 : 2000)), hash: Number(argValue("--hash") ?? (quick ? 100 : 500)) },
     warmup: quick ? 100 : 200,
+    asyncCommit: process.argv.includes("--async-commit"),
   };
 }
 

@@ -4,6 +4,7 @@
  *   npm run bench                      # synth + jobs, default sizes (a few minutes)
  *   npm run bench -- --quick           # smaller and fewer runs (a smoke test of the harness)
  *   npm run bench -- --only jobs       # or --only synth; the report keeps the other's last results
+ *   options of bench/jobs.ts: --reps N --noop N --hash N --async-commit; of synth: --synth-reps N
  *
  * Writes bench/results/<name>.json (machine, settings, raw samples, medians, ratios) and
  * bench/results/README.md (the Markdown tables, regenerated from every JSON file present), and
@@ -46,14 +47,14 @@ async function main(): Promise<void> {
     const machine = machineInfo();
     const t0 = performance.now();
     const result = await runJobsBench({ ...jobsOptionsFromArgs(quick), log });
-    write({ name: "jobs", machine, quick, durationMs: performance.now() - t0, result });
+    write({ name: "jobs", machine, quick, args: process.argv.slice(2), durationMs: performance.now() - t0, result });
   }
   if (only !== "jobs") {
     const machine = machineInfo();
     const t0 = performance.now();
     const reps = Number(argValue("--synth-reps") ?? (quick ? 3 : 5));
     const result = await runSynthBench({ reps, ...(quick && { pairs: SYNTH_PAIRS.slice(0, 1) }), log });
-    write({ name: "synth", machine, quick, durationMs: performance.now() - t0, result });
+    write({ name: "synth", machine, quick, args: process.argv.slice(2), durationMs: performance.now() - t0, result });
   }
   const report = renderReport(read<SynthResult>("synth"), read<JobsResult>("jobs"));
   writeFileSync(path.join(RESULTS, "README.md"), report);

@@ -25,6 +25,7 @@ import { loadServiceConfig } from "../../services/core/config.js";
 import { openDependencies, type Dependencies } from "../../services/core/dependencies.js";
 import { dispatchJob } from "../../services/core/dispatch.js";
 import { migrate } from "../../services/migrations/migrate.js";
+import { pooled } from "../lib/pool.js";
 import { AMQP_URL, freePort, PG_ADMIN_URL, REDIS_DB, REDIS_HOST, REDIS_PORT, spawnTsx, waitFor, type Child } from "../lib/env.js";
 
 export interface JobSpec {
@@ -49,15 +50,6 @@ export interface JobSystem {
   reset(): Promise<void>;
   /** Stops the processes and removes every database, queue and key it created. Safe to call twice. */
   teardown(): Promise<void>;
-}
-
-/** Runs `fn(i)` for i in [0, count) with at most `inFlight` calls outstanding; the first error rejects. */
-export async function pooled(count: number, inFlight: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(inFlight, count) }, async () => {
-    while (next < count) await fn(next++);
-  });
-  await Promise.all(lanes);
 }
 
 const runId = () => randomBytes(5).toString("hex");
@@ -134,7 +126,18 @@ export class Jobstack {
   private started: Promise<void> | null = null;
   private tornDown: Promise<void> | null = null;
 
-  constructor(private readonly options: SystemOptions) {}
+  /**
+   * `asyncCommit` runs this deployment's database with `synchronous_commit = off` (an
+   * experiment, off by default: it shows how much of jobstack's cost is waiting for WAL
+   * flushes; a crash could then lose the last acknowledged jobs, which jobstack promises not to).
+   */
+  constructor(
+    private readonly options: SystemOptions & { readonly asyncCommit?: boolean },
+  ) {}
+
+  private get label(): string {
+    return this.options.asyncCommit ? ", synchronous_commit=off" : "";
+  }
 
   private env(extra: Record<string, string>): Record<string, string> {
     return {
@@ -151,6 +154,7 @@ export class Jobstack {
   setup(): Promise<void> {
     return (this.started ??= (async () => {
       this.url = await createDatabase(this.database);
+      if (this.options.asyncCommit) await adminQuery(`alter database ${this.database} set synchronous_commit = off`);
       await migrate(this.url);
       this.admin = new pg.Client({ connectionString: this.url });
       await this.admin.connect();
@@ -209,7 +213,7 @@ export class Jobstack {
       });
     };
     return {
-      name: mode === "http" ? "jobstack (HTTP API)" : "jobstack (direct)",
+      name: mode === "http" ? `jobstack (HTTP API${this.label})` : `jobstack (direct${this.label})`,
       setup: () => this.setup(),
       enqueue: mode === "http" ? enqueueHttp : enqueueDirect,
       progress: async () => {

@@ -11,6 +11,8 @@ export interface Stored<T> {
   readonly name: string;
   readonly machine: MachineInfo;
   readonly quick: boolean;
+  /** The command-line arguments of the run. */
+  readonly args: readonly string[];
   readonly durationMs: number;
   readonly result: T;
 }
@@ -74,8 +76,11 @@ export function renderJobs(result: JobsResult): string {
   return parts.join("\n").trimEnd();
 }
 
-function machineLine(m: MachineInfo, quick: boolean, durationMs: number): string {
-  return `_${m.date.slice(0, 16).replace("T", " ")} UTC · Node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${Math.round(m.memoryMiB / 1024)} GiB · load average ${m.loadAverage1m} at start · ${quick ? "quick run" : "default run"} · ${Math.round(durationMs / 1000)} s_`;
+function machineLine(stored: Stored<unknown>): string {
+  const m = stored.machine;
+  const args = stored.args ?? []; // absent in files written before it was recorded
+  const how = args.length > 0 ? `\`npm run bench -- ${args.join(" ")}\`` : "`npm run bench`";
+  return `_${m.date.slice(0, 16).replace("T", " ")} UTC · Node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${Math.round(m.memoryMiB / 1024)} GiB · load average ${m.loadAverage1m} at start · ${how} · ${Math.round(stored.durationMs / 1000)} s_`;
 }
 
 export function renderReport(synth: Stored<SynthResult> | null, jobs: Stored<JobsResult> | null): string {
@@ -91,7 +96,7 @@ export function renderReport(synth: Stored<SynthResult> | null, jobs: Stored<Job
     out.push(
       "## Job throughput: jobstack vs BullMQ vs graphile-worker (`bench/jobs.ts`)",
       "",
-      machineLine(jobs.machine, jobs.quick, jobs.durationMs),
+      machineLine(jobs),
       "",
       "End to end: from the first enqueue call until every job is seen finished in the system's own",
       "store (jobstack's `jobs` table, BullMQ's job counts, graphile's job table), polled every 50 ms.",
@@ -103,12 +108,13 @@ export function renderReport(synth: Stored<SynthResult> | null, jobs: Stored<Job
       "",
       renderJobs(jobs.result),
       "",
-      "What each system guarantees per job differs, and that is most of the gap: jobstack commits the",
-      "job and an audit row, then publishes to a quorum queue with a publisher confirm (fsynced), then",
-      "commits the dispatch mark; a worker commits the claim and the outcome, each with an audit row,",
-      "and writes the cache — about four synchronous Postgres commits and a RabbitMQ fsync per job.",
-      "graphile-worker commits one insert and one delete per job. BullMQ keeps everything in Redis",
-      "(no fsync per job with the default persistence).",
+      "What each system does per job differs; read the ratios with that in mind. jobstack commits the",
+      "job with its audit row, publishes to a quorum queue with a publisher confirm (fsynced), commits",
+      "the dispatch mark; a worker commits the claim and then the outcome, each with an audit row, and",
+      "writes the cache twice: four synchronous Postgres commits and a RabbitMQ fsync per job, and",
+      "every state change is on record. graphile-worker commits one insert and one delete per job.",
+      "BullMQ keeps everything in Redis, which fsyncs nothing per job by default (here: no AOF).",
+      "Postgres runs with its defaults (`fsync` and `synchronous_commit` on) for both that use it.",
       "",
     );
   }
@@ -116,7 +122,7 @@ export function renderReport(synth: Stored<SynthResult> | null, jobs: Stored<Job
     out.push(
       "## Synth: deep provider imports vs the root import (`bench/synth.ts`)",
       "",
-      machineLine(synth.machine, synth.quick, synth.durationMs),
+      machineLine(synth),
       "",
       "Every sample is a fresh `node --import tsx` process. `app` is the real app (`stacks/main.ts`,",
       "every environment, written to a temporary directory); `app+root` is the same after importing",

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     reaperIntervalMs: config.reaperIntervalMs,
     sweeperIntervalMs: config.sweeperIntervalMs,
     sweepAfterMs: config.sweepAfterMs,
+    redispatchAfterMs: config.redispatchAfterMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     repo: deps.repo,
     queue: deps.queue,

@@ -22,6 +22,8 @@ export interface MaintenanceOptions {
   readonly sweeperIntervalMs: number;
   /** How long a due PENDING job may stay undispatched before the sweeper sends it. */
   readonly sweepAfterMs: number;
+  /** Re-send PENDING jobs whose confirmed dispatch is older than this; 0 = never. */
+  readonly redispatchAfterMs?: number;
 }
 
 export class Maintenance {
@@ -64,7 +66,12 @@ export class Maintenance {
   /** One sweeper pass; returns how many jobs it dispatched. Skipped while the broker is unreachable. */
   async sweepOnce(): Promise<number> {
     if (!this.o.queue.isConnected()) return 0;
-    const { dispatched, failed } = await this.o.repo.sweepUndispatched((job) => this.o.queue.publish(job.id), this.o.sweepAfterMs);
+    const { dispatched, failed } = await this.o.repo.sweepUndispatched(
+      (job) => this.o.queue.publish(job.id),
+      this.o.sweepAfterMs,
+      100,
+      this.o.redispatchAfterMs ? this.o.redispatchAfterMs : null,
+    );
     if (dispatched.length > 0) {
       this.o.metrics?.dispatches.inc({ source: "sweeper", result: "ok" }, dispatched.length);
       this.o.log?.info({ count: dispatched.length }, "swept undispatched jobs");

@@ -23,6 +23,8 @@ export interface WorkerOptions {
   readonly reaperIntervalMs: number;
   readonly sweeperIntervalMs: number;
   readonly sweepAfterMs: number;
+  /** Re-send PENDING jobs whose confirmed dispatch is older than this; 0 = never. @default 0 */
+  readonly redispatchAfterMs?: number;
   /** How long drain() waits for in-flight jobs before releasing them. */
   readonly shutdownTimeoutMs: number;
   readonly repo: JobRepository;
@@ -64,6 +66,7 @@ export class Worker {
       reaperIntervalMs: o.reaperIntervalMs,
       sweeperIntervalMs: o.sweeperIntervalMs,
       sweepAfterMs: o.sweepAfterMs,
+      redispatchAfterMs: o.redispatchAfterMs ?? 0,
       ...(o.metrics ? { metrics: o.metrics } : {}),
       ...(o.log ? { log: o.log } : {}),
     });

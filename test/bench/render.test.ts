@@ -56,14 +56,14 @@ describe("renderJobs", () => {
 });
 
 describe("renderReport", () => {
-  const stored = <T>(name: string, result: T): Stored<T> => ({ name, machine, quick: false, durationMs: 61_000, result });
+  const stored = <T>(name: string, result: T): Stored<T> => ({ name, machine, quick: false, args: [], durationMs: 61_000, result });
 
   it("includes each section whose results exist, with the machine it ran on", () => {
     const md = renderReport(stored("synth", synth), stored("jobs", jobs));
     expect(md).toMatch(/^# Benchmark results\n/);
     expect(md).toContain("## Job throughput");
     expect(md).toContain("## Synth");
-    expect(md).toContain("2026-01-02 03:04 UTC · Node v20.0.0 · 2 × Test CPU · 4 GiB · load average 1.5 at start · default run · 61 s");
+    expect(md).toContain("2026-01-02 03:04 UTC · Node v20.0.0 · 2 × Test CPU · 4 GiB · load average 1.5 at start · `npm run bench` · 61 s");
   });
 
   it("leaves out a section without results", () => {

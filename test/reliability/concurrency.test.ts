@@ -29,7 +29,7 @@ const queueName = testQueueName();
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = createPool({ databaseUrl: db.url, dbPoolSize: 10 });
+  pool = createPool({ databaseUrl: db.url, dbPoolSize: 4 });
   queue = new JobQueue({ url: AMQP_URL, queue: queueName });
   await queue.connect();
 });
@@ -53,7 +53,7 @@ describe("4 worker processes, 2,000 jobs, every message twice", () => {
     await pool.query("insert into jobs (id, type, state, payload, max_attempts, dispatched_at) select unnest($1::uuid[]), 'record', 'PENDING', '{}'::jsonb, 3, now()", [ids]);
     await pool.query("insert into job_transitions (job_id, to_state, attempt, claim, reason) select unnest($1::uuid[]), 'PENDING', 0, 0, 'submitted'", [ids]);
     const workers: WorkerProcess[] = [1, 2, 3, 4].map((n) =>
-      spawnWorker(workerEnv(db, queueName, { WORKER_ID: `conc-${n}`, WORKER_CONCURRENCY: "16", LEASE_MS: "10000", SWEEP_AFTER_MS: "60000" })),
+      spawnWorker(workerEnv(db, queueName, { WORKER_ID: `conc-${n}`, WORKER_CONCURRENCY: "6", DB_POOL_SIZE: "6", LEASE_MS: "10000", SWEEP_AFTER_MS: "60000" })),
     );
     for (let i = 0; i < ids.length; i += 200) {
       const slice = ids.slice(i, i + 200);

@@ -29,7 +29,7 @@ beforeAll(async () => {
   await api.connect(30_000);
 }, 180_000);
 afterEach(async () => {
-  await killAllWorkers();
+  expect(await killAllWorkers()).toBe(0); // each test stops the workers it started
 });
 afterAll(async () => {
   await killAllWorkers();

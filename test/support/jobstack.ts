@@ -137,7 +137,7 @@ export async function killAllWorkers(): Promise<number> {
   return left.length;
 }
 
-export function workerEnv(db: TestDatabase, queue: string, extra: Record<string, string> = {}): Record<string, string> {
+export function workerEnv(db: Pick<TestDatabase, "url">, queue: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     DATABASE_URL: db.url,
     REDIS_URL: REDIS_URL,

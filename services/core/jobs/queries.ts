@@ -104,18 +104,33 @@ limit 1
 for update skip locked`;
 
 /**
- * PENDING jobs whose dispatch was never confirmed and that have been due for $1 ms, locked for
- * the sweeper's transaction (skip locked: another sweeper has them). $2 limit → rows.
+ * PENDING jobs to (re)publish, locked for the sweeper's transaction (skip locked: another sweeper
+ * has them): never confirmed and due for $1 ms, or — when $3 is not null — confirmed more than
+ * $3 ms ago and still not claimed (the broker lost the message). $2 limit → rows.
+ * Two selects joined by union so each uses its partial index; the conditions are repeated on
+ * the outer query because only its quals are re-checked on a row another sweeper changed
+ * meanwhile (without them, a job swept and committed by another worker is sent twice).
  */
 export const lockUndispatched = `
 select * from jobs
-where state = 'PENDING' and dispatched_at is null
-  and run_after <= now() - $1::integer * interval '1 millisecond'
-order by run_after
+where state = 'PENDING'
+  and ((dispatched_at is null and run_after <= now() - $1::integer * interval '1 millisecond')
+       or ($3::integer is not null and dispatched_at < now() - $3::integer * interval '1 millisecond'))
+  and id in (
+  (select id from jobs
+   where state = 'PENDING' and dispatched_at is null
+     and run_after <= now() - $1::integer * interval '1 millisecond'
+   order by run_after limit $2::integer)
+  union all
+  (select id from jobs
+   where $3::integer is not null and state = 'PENDING' and dispatched_at is not null
+     and dispatched_at < now() - $3::integer * interval '1 millisecond'
+   order by dispatched_at limit $2::integer)
+)
 limit $2::integer
 for update skip locked`;
 
-/** Same selection without locks, for inspection. $1 age ms, $2 limit → rows. */
+/** Never-confirmed PENDING jobs due for $1 ms, without locks (inspection). $2 limit → rows. */
 export const findUndispatched = `
 select * from jobs
 where state = 'PENDING' and dispatched_at is null

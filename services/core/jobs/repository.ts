@@ -345,9 +345,11 @@ export class JobRepository {
     publish: (job: Job) => Promise<void>,
     olderThanMs: number,
     limit = 100,
+    /** Also re-send PENDING jobs dispatched longer ago than this and never claimed; null = off. */
+    redispatchAfterMs: number | null = null,
   ): Promise<{ dispatched: Job[]; failed: { job: Job; error: unknown }[] }> {
     return withTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<JobRow>(q.lockUndispatched, [olderThanMs, limit]);
+      const { rows } = await client.query<JobRow>(q.lockUndispatched, [olderThanMs, limit, redispatchAfterMs]);
       const jobs = rows.map(rowToJob);
       const settled = await Promise.allSettled(jobs.map((job) => publish(job)));
       const dispatched: Job[] = [];

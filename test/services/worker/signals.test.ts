@@ -35,7 +35,7 @@ beforeAll(async () => {
   await queue.connect();
 });
 afterEach(async () => {
-  await killAllWorkers();
+  expect(await killAllWorkers()).toBe(0); // each test stops the workers it started
 });
 afterAll(async () => {
   await killAllWorkers();

@@ -155,6 +155,24 @@ describe("Worker", () => {
     expect((await finalState(job.id)).state).toBe("COMPLETED");
   });
 
+  it("re-sends a PENDING job whose confirmed message was lost, once it is older than redispatchAfterMs", async () => {
+    await startWorker(undefined, { redispatchAfterMs: 500 });
+    const { job } = await repo.submit({ type: "noop" });
+    expect(await repo.markDispatched(job.id)).toBe(true); // "confirmed", but no message exists
+    expect((await finalState(job.id)).state).toBe("COMPLETED");
+  });
+
+  it("keeps completing jobs with Redis unreachable: Postgres is the source of truth", async () => {
+    const deadRedis = createRedis("redis://127.0.0.1:1");
+    try {
+      const { queue } = await startWorker(undefined, { cache: new JobCache(deadRedis) });
+      const jobs = await Promise.all([1, 2, 3].map(() => submitAndDispatch(queue, "noop", null)));
+      for (const j of jobs) expect((await finalState(j.id)).state).toBe("COMPLETED");
+    } finally {
+      deadRedis.disconnect();
+    }
+  });
+
   it("drain finishes short jobs and releases long ones without using up an attempt", async () => {
     const { worker, queue } = await startWorker(undefined, { shutdownTimeoutMs: 3_000 });
     const short = await submitAndDispatch(queue, "sleep", { ms: 500 });

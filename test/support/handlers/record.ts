@@ -9,7 +9,7 @@ import pg from "pg";
 import type { HandlerModuleContext, HandlerRegistry } from "../../../services/worker/handlers.js";
 
 export function register(registry: HandlerRegistry, ctx: HandlerModuleContext): void {
-  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 4 });
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 2 });
   pool.on("error", () => {});
   registry.register("record", {
     run: async (payload, c) => {
