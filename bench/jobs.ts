@@ -6,9 +6,10 @@
  * Every system gets the same job count, the same handlers (jobstack's builtins), the same total
  * concurrency (2 worker processes × 8) and the same client: one enqueue call per job, at most 32
  * outstanding. A run is: reset the system's store, start the clock, enqueue every job, poll the
- * system's own store every 50 ms until every job is finished (hard timeout), stop the clock.
+ * system's own store every 25 ms until every job is finished (hard timeout), stop the clock.
  *   enqueue  first enqueue call to the last acknowledged one
- *   drain    first enqueue call to the poll that saw the last job finished (end to end; ≤ 50 ms late)
+ *   drain    first enqueue call to the poll that saw the last job finished (end to end; ≤ 25 ms late)
+ *   cpu      CPU time per job of each component during the run (bench/lib/cpu.ts)
  * Systems run interleaved (round r rotates their order by r), after one discarded warm-up run
  * each, with all their processes started up front (idle ones cost next to nothing: the others
  * wait on a socket, graphile polls every 2 s). See bench/jobs/systems.ts for each system's setup
@@ -19,6 +20,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { sleep, stopAllChildren } from "./lib/env.js";
 import { renderJobs } from "./lib/render.js";
+import { attributeCpu, cpuPerJob, readProcCpu } from "./lib/cpu.js";
 import { formatMs, formatRate, interleave, ratio, summarize, type Summary } from "./lib/stats.js";
 import { WORKLOADS, type WorkloadName } from "./jobs/handlers.js";
 import { BullmqSystem, GraphileSystem, Jobstack, type JobSystem } from "./jobs/systems.js";
@@ -45,6 +47,8 @@ export interface JobsSample {
   readonly enqueueMs: number;
   readonly drainMs: number;
   readonly failed: number;
+  /** CPU ms spent by each component during the run (bench/lib/cpu.ts); empty without /proc. */
+  readonly cpuMs: Readonly<Record<string, number>>;
 }
 
 export interface JobsSystemResult {
@@ -58,6 +62,8 @@ export interface JobsSystemResult {
   readonly throughputRatio: number;
   /** Median enqueue time / the baseline's: < 1 enqueues faster than jobstack. */
   readonly enqueueRatio: number;
+  /** CPU ms per job by component (median over the runs), and their sum as "total". */
+  readonly cpuMsPerJob: Readonly<Record<string, number>>;
 }
 
 export interface JobsWorkloadResult {
@@ -74,9 +80,14 @@ export interface JobsResult {
   readonly workloads: readonly JobsWorkloadResult[];
 }
 
+/** How often a run polls for completion: the drain time is at most this late. */
+const POLL_MS = 25;
+
 async function measure(sys: JobSystem, workload: WorkloadName, count: number, inFlight: number, timeoutMs: number): Promise<JobsSample> {
   await sys.reset();
   const job = WORKLOADS[workload];
+  const attribution = sys.cpuAttribution();
+  const cpuBefore = readProcCpu();
   const t0 = performance.now();
   let enqueueMs: number | null = null;
   let enqueueError: unknown = null;
@@ -86,12 +97,15 @@ async function measure(sys: JobSystem, workload: WorkloadName, count: number, in
   );
   try {
     for (;;) {
-      await sleep(50);
+      await sleep(POLL_MS);
       if (enqueueError) throw enqueueError;
       const now = performance.now() - t0;
       if (enqueueMs !== null) {
         const p = await sys.progress();
-        if (p.done + p.failed >= count) return { enqueueMs, drainMs: performance.now() - t0, failed: p.failed };
+        if (p.done + p.failed >= count) {
+          const drainMs = performance.now() - t0;
+          return { enqueueMs, drainMs, failed: p.failed, cpuMs: attributeCpu(cpuBefore, readProcCpu(), attribution) };
+        }
       }
       if (now > timeoutMs) {
         const p = await sys.progress();
@@ -123,9 +137,11 @@ export async function runJobsBench(options: JobsOptions): Promise<JobsResult> {
     log(`jobs: starting ${systems.map((s) => s.name).join(", ")} (${settings.workers} workers × ${settings.concurrency} each)`);
     // Sequential start: on 2 cores, seven tsx processes starting at once only slow each other down.
     for (const s of systems) await s.setup();
+    // Warm-up: JIT, connection pools and the broker's queues, for both job types; discarded.
     for (const s of systems) {
       const w = await measure(s, "noop", settings.warmup, settings.inFlight, timeoutMs);
-      log(`jobs: warm-up ${s.name}: ${settings.warmup} noop in ${formatMs(w.drainMs)}`);
+      const h = await measure(s, "hash", Math.ceil(settings.warmup / 4), settings.inFlight, timeoutMs);
+      log(`jobs: warm-up ${s.name}: ${settings.warmup} noop in ${formatMs(w.drainMs)}, ${Math.ceil(settings.warmup / 4)} hash in ${formatMs(h.drainMs)}`);
     }
     for (const workload of Object.keys(WORKLOADS) as WorkloadName[]) {
       const count = options.counts[workload];
@@ -149,6 +165,7 @@ export async function runJobsBench(options: JobsOptions): Promise<JobsResult> {
           enqueueMs: summarize(ss.map((x) => x.enqueueMs)),
           drainMs: summarize(ss.map((x) => x.drainMs)),
           throughput: summarize(ss.map((x) => (count * 1000) / x.drainMs)),
+          cpuMsPerJob: cpuPerJob(ss, count),
         };
       });
       const base = summaries[0]!;
@@ -183,7 +200,7 @@ function argValue(flag: string): string | undefined {
 export function jobsOptionsFromArgs(quick: boolean): Omit<JobsOptions, "log"> {
   return {
     reps: Number(argValue("--reps") ?? (quick ? 2 : 3)),
-    counts: { noop: Number(argValue("--noop") ?? (quick ? 300 : 2000)), hash: Number(argValue("--hash") ?? (quick ? 100 : 500)) },
+    counts: { noop: Number(argValue("--noop") ?? (quick ? 300 : 1000)), hash: Number(argValue("--hash") ?? (quick ? 100 : 400)) },
     warmup: quick ? 100 : 200,
     asyncCommit: process.argv.includes("--async-commit"),
   };

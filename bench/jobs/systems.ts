@@ -25,8 +25,9 @@ import { loadServiceConfig } from "../../services/core/config.js";
 import { openDependencies, type Dependencies } from "../../services/core/dependencies.js";
 import { dispatchJob } from "../../services/core/dispatch.js";
 import { migrate } from "../../services/migrations/migrate.js";
+import { listenerPid, type CpuAttribution } from "../lib/cpu.js";
 import { pooled } from "../lib/pool.js";
-import { AMQP_URL, freePort, PG_ADMIN_URL, REDIS_DB, REDIS_HOST, REDIS_PORT, spawnTsx, waitFor, type Child } from "../lib/env.js";
+import { AMQP_PORT, AMQP_URL, freePort, PG_ADMIN_URL, REDIS_DB, REDIS_HOST, REDIS_PORT, spawnTsx, waitFor, type Child } from "../lib/env.js";
 
 export interface JobSpec {
   readonly type: string;
@@ -50,7 +51,23 @@ export interface JobSystem {
   reset(): Promise<void>;
   /** Stops the processes and removes every database, queue and key it created. Safe to call twice. */
   teardown(): Promise<void>;
+  /** Which processes' CPU time belongs to this system (after setup). */
+  cpuAttribution(): CpuAttribution;
 }
+
+/** The shared servers a system uses, as whole processes, plus this process (the client). */
+function sharedPids(servers: { rabbitmq?: boolean; redis?: boolean }): Record<string, number[]> {
+  const out: Record<string, number[]> = { "bench client": [process.pid] };
+  const pidOf = (port: number) => {
+    const pid = listenerPid(port);
+    return pid === null ? [] : [pid];
+  };
+  if (servers.rabbitmq) out["rabbitmq (whole server)"] = pidOf(AMQP_PORT);
+  if (servers.redis) out["redis (whole server)"] = pidOf(REDIS_PORT);
+  return out;
+}
+
+const pidsOf = (children: readonly (Child | null)[]) => children.flatMap((c) => (c?.process.pid === undefined ? [] : [c.process.pid]));
 
 const runId = () => randomBytes(5).toString("hex");
 
@@ -226,6 +243,10 @@ export class Jobstack {
         await this.admin!.query("truncate jobs, job_transitions");
       },
       teardown: () => this.teardown(),
+      cpuAttribution: () => ({
+        pids: { workers: pidsOf(this.workers), api: pidsOf([this.api]), ...sharedPids({ rabbitmq: true, redis: true }) },
+        database: this.database,
+      }),
     };
   }
 
@@ -301,6 +322,10 @@ export class BullmqSystem implements JobSystem {
     });
   }
 
+  cpuAttribution(): CpuAttribution {
+    return { pids: { workers: pidsOf(this.workers), ...sharedPids({ redis: true }) } };
+  }
+
   async progress(): Promise<Progress> {
     const c = await this.queue!.getJobCounts("completed", "failed");
     return { done: c.completed ?? 0, failed: c.failed ?? 0 };
@@ -364,6 +389,10 @@ export class GraphileSystem implements JobSystem {
       await utils.addJob(job.type, job.payload);
       this.enqueuedSinceReset++;
     });
+  }
+
+  cpuAttribution(): CpuAttribution {
+    return { pids: { workers: pidsOf(this.workers), ...sharedPids({}) }, database: this.database };
   }
 
   /** Jobs whose addJob resolved since the last reset. */

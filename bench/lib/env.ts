@@ -18,6 +18,7 @@ export const REDIS_PORT = 6379;
 /** A Redis database index of its own; every key the benchmark writes there carries its run prefix and is deleted afterwards. */
 export const REDIS_DB = Number(process.env.BENCH_REDIS_DB ?? 13);
 export const AMQP_URL = process.env.BENCH_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+export const AMQP_PORT = Number(new URL(AMQP_URL).port || 5672);
 
 export interface MachineInfo {
   readonly date: string;

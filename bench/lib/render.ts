@@ -4,7 +4,7 @@
 import type { JobsResult } from "../jobs.js";
 import type { SynthResult } from "../synth.js";
 import type { MachineInfo } from "./env.js";
-import { formatMiB, formatMs, formatRate, formatRatio, markdownTable, type Summary } from "./stats.js";
+import { formatMiB, formatMs, formatMsFine, formatRate, formatRatio, markdownTable, type Summary } from "./stats.js";
 
 /** One results file, bench/results/<name>.json. */
 export interface Stored<T> {
@@ -72,8 +72,24 @@ export function renderJobs(result: JobsResult): string {
       ),
       "",
     );
+    const cpu = renderCpu(w);
+    if (cpu) parts.push(`CPU time per job (median of the runs), by component:`, "", cpu, "");
   }
   return parts.join("\n").trimEnd();
+}
+
+/** Columns in this order; a component no system reports is left out, an unknown one goes last. */
+const CPU_COLUMNS = ["total", "workers", "api", "postgres (own database)", "rabbitmq (whole server)", "redis (whole server)", "bench client"];
+
+function renderCpu(w: JobsResult["workloads"][number]): string | null {
+  const seen = new Set(w.systems.flatMap((x) => Object.keys(x.cpuMsPerJob ?? {})));
+  if (seen.size === 0) return null;
+  const columns = [...CPU_COLUMNS.filter((c) => seen.has(c)), ...[...seen].filter((c) => !CPU_COLUMNS.includes(c)).sort()];
+  return markdownTable(
+    ["system", ...columns.map((c) => (c === "total" ? "total CPU / job" : c))],
+    w.systems.map((x) => [x.system, ...columns.map((c) => (x.cpuMsPerJob?.[c] === undefined ? "–" : formatMsFine(x.cpuMsPerJob[c]!)))]),
+    [false, ...columns.map(() => true)],
+  );
 }
 
 function machineLine(stored: Stored<unknown>): string {
@@ -99,12 +115,18 @@ export function renderReport(synth: Stored<SynthResult> | null, jobs: Stored<Job
       machineLine(jobs),
       "",
       "End to end: from the first enqueue call until every job is seen finished in the system's own",
-      "store (jobstack's `jobs` table, BullMQ's job counts, graphile's job table), polled every 50 ms.",
+      "store (jobstack's `jobs` table, BullMQ's job counts, graphile's job table), polled every 25 ms.",
       "Each system: 2 worker processes × concurrency 8, the same handlers (jobstack's builtins), one",
       "enqueue call per job with 32 outstanding. jobstack runs its real processes (api + 2 workers);",
       "\"HTTP API\" enqueues with `POST /jobs`, \"direct\" runs the API's code path (insert + audit row,",
       "cache write, publish with confirm, mark dispatched) inside the benchmark process.",
       "Throughput ratio > 1 means faster than jobstack over HTTP; enqueue ratio < 1 means faster.",
+      "CPU per job is user + system time read from /proc over each run: the system's own processes",
+      "(workers, api), the Postgres backends of its own database, the shared RabbitMQ and Redis servers",
+      "as whole processes (anything else they serve meanwhile counts too), and the benchmark process",
+      "(the client: HTTP requests or library enqueue calls, plus the polling). Every system here is",
+      "CPU-bound on a small machine, so this column explains most of the throughput ratios and is far",
+      "steadier than wall time when neighbours are busy.",
       "",
       renderJobs(jobs.result),
       "",

@@ -60,6 +60,12 @@ export function formatMs(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 100_000 ? 2 : 1)} s`;
 }
 
+/** Small durations with decimals: "0.61 ms", "5.2 ms", "123 ms". */
+export function formatMsFine(ms: number): string {
+  if (!Number.isFinite(ms)) return "n/a";
+  return `${ms < 1 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : Math.round(ms)} ms`;
+}
+
 /** Bytes as "312 MB" (MiB, rounded). */
 export function formatMiB(bytes: number): string {
   if (!Number.isFinite(bytes)) return "n/a";

@@ -67,8 +67,8 @@ export function isRetryableError(err: unknown): boolean {
   }
   if (typeof code === "number" && code in RETRYABLE_AMQP_CODES) return true;
   if (e instanceof TimeoutError) return true;
-  // pg reports a dropped socket without a code.
-  if (/Connection terminated|connection timeout|not connected/i.test(e.message)) return true;
+  // pg reports a dropped socket and an exhausted pool (checkout timeout) without a code.
+  if (/Connection terminated|connection timeout|timeout exceeded when trying to connect|not connected/i.test(e.message)) return true;
   return e.cause !== undefined && e.cause !== err && isRetryableError(e.cause);
 }
 

@@ -259,9 +259,10 @@ export class JobQueue {
       if (handler) disposition = await handler(jobId);
     } catch (err) {
       this.options.onError?.(coerceError(err));
-      // Give a struggling dependency a moment before the message comes back.
-      await sleep(200);
     }
+    // Give a struggling dependency a moment before the message comes back, instead of spinning
+    // through redeliveries while Postgres is down.
+    if (disposition === "requeue") await sleep(200);
     settle(() => (disposition === "ack" ? ch.ack(msg) : ch.nack(msg, false, true)), this.options.onError);
   }
 }

@@ -129,9 +129,11 @@ export class Worker {
     } catch (err) {
       const e = coerceError(err);
       this.o.log?.warn({ jobId, err: e }, "claim failed");
-      // Postgres unreachable: try the message again later. Anything else will not get better;
-      // the job (if it exists) is still PENDING and the sweeper re-sends it.
-      return isRetryableError(e) ? "requeue" : "ack";
+      // Nothing was claimed, so the message must not be lost: requeue it (the queue waits a
+      // moment first). Dropping it would strand the job until REDISPATCH_AFTER_MS, since its
+      // dispatch is already recorded.
+      this.o.metrics?.dispatches.inc({ source: "requeue", result: isRetryableError(e) ? "transient" : "error" });
+      return "requeue";
     }
     if (!claimed.ok) {
       // Duplicate, redelivered or early message: someone else has (or had) the job.

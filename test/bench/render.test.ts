@@ -31,8 +31,26 @@ const jobs: JobsResult = {
       baseline: "jobstack (HTTP API)",
       order: [],
       systems: [
-        { system: "jobstack (HTTP API)", samples: [{ enqueueMs: 900, drainMs: 1000, failed: 0 }], enqueueMs: summarize([900]), drainMs: summarize([1000]), throughput: summarize([100]), throughputRatio: 1, enqueueRatio: 1 },
-        { system: "BullMQ", samples: [{ enqueueMs: 50, drainMs: 100, failed: 1 }], enqueueMs: summarize([50]), drainMs: summarize([100]), throughput: summarize([1000]), throughputRatio: 10, enqueueRatio: 50 / 900 },
+        {
+          system: "jobstack (HTTP API)",
+          samples: [{ enqueueMs: 900, drainMs: 1000, failed: 0, cpuMs: { workers: 300, api: 200 } }],
+          enqueueMs: summarize([900]),
+          drainMs: summarize([1000]),
+          throughput: summarize([100]),
+          throughputRatio: 1,
+          enqueueRatio: 1,
+          cpuMsPerJob: { workers: 3, api: 2, total: 5 },
+        },
+        {
+          system: "BullMQ",
+          samples: [{ enqueueMs: 50, drainMs: 100, failed: 1, cpuMs: { workers: 40 } }],
+          enqueueMs: summarize([50]),
+          drainMs: summarize([100]),
+          throughput: summarize([1000]),
+          throughputRatio: 10,
+          enqueueRatio: 50 / 900,
+          cpuMsPerJob: { workers: 0.4, total: 0.4 },
+        },
       ],
     },
   ],
@@ -52,6 +70,13 @@ describe("renderJobs", () => {
     expect(md).toContain("**noop** — 100 `noop` jobs");
     expect(md).toContain("| jobstack (HTTP API) | 100/s | 100/s – 100/s | 1.00× | 1.00 s | 900 ms | 1.00× | 0 |");
     expect(md).toContain("| BullMQ | 1,000/s | 1,000/s – 1,000/s | 10.0× | 100 ms | 50 ms | 0.06× | 1 |");
+  });
+
+  it("adds a CPU-per-job table with only the components some system reports, total first", () => {
+    const md = renderJobs(jobs);
+    expect(md).toContain("| system | total CPU / job | workers | api |");
+    expect(md).toContain("| jobstack (HTTP API) | 5.0 ms | 3.0 ms | 2.0 ms |");
+    expect(md).toContain("| BullMQ | 0.40 ms | 0.40 ms | – |");
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMiB, formatMs, formatRate, formatRatio, formatSpread, interleave, markdownTable, median, ratio, summarize } from "../../bench/lib/stats.js";
+import { formatMiB, formatMs, formatMsFine, formatRate, formatRatio, formatSpread, interleave, markdownTable, median, ratio, summarize } from "../../bench/lib/stats.js";
 
 describe("median and summarize", () => {
   it("takes the middle sample, or the mean of the middle two, whatever the input order", () => {
@@ -68,5 +68,13 @@ describe("markdownTable", () => {
 
   it("refuses a row whose width differs from the header", () => {
     expect(() => markdownTable(["a", "b"], [["1"]])).toThrow(/1 cells, header has 2/);
+  });
+});
+
+describe("formatMsFine", () => {
+  it("keeps decimals for the small per-job CPU times", () => {
+    expect(formatMsFine(0.614)).toBe("0.61 ms");
+    expect(formatMsFine(5.24)).toBe("5.2 ms");
+    expect(formatMsFine(123.4)).toBe("123 ms");
   });
 });

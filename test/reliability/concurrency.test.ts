@@ -67,7 +67,10 @@ describe("4 worker processes, 2,000 jobs, every message twice", () => {
       },
       120_000,
       250,
-    );
+    ).catch(async (err: Error) => {
+      const states = await pool.query("select state, count(*)::integer as n from jobs group by state");
+      throw new Error(`${err.message}; states ${JSON.stringify(states.rows)}\n${workers.map((w) => w.output().slice(-3000)).join("\n")}`);
+    });
     console.log(`all completed after ${Date.now() - t0} ms`);
     const completions = await pool.query(
       "select job_id, count(*)::integer as n from job_transitions where to_state = 'COMPLETED' group by job_id having count(*) <> 1",
