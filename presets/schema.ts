@@ -5,6 +5,8 @@
  * here; the tuning functions and the constructs receive complete, typed values.
  */
 import { z } from "zod";
+import { GC_NAMES } from "./tuning/jvm.js";
+import { REDIS_EVICTION_POLICIES } from "./tuning/redis.js";
 
 const cpu = z.number().positive().max(64).describe("CPU cores (fractions allowed, e.g. 0.5)");
 const memoryMiB = z.number().int().min(64).max(1_048_576).describe("container memory limit in MiB");
@@ -23,7 +25,7 @@ export const RolloutSchema = z.strictObject({
   maxUnavailable: z.number().int().min(0).max(100),
 });
 
-export const GcSchema = z.enum(["G1", "Parallel", "ZGC"]);
+export const GcSchema = z.enum(GC_NAMES);
 
 export const JvmSchema = z.strictObject({
   gc: GcSchema,
@@ -77,16 +79,7 @@ export const PostgresSchema = z.strictObject({
   connectionReserve: z.number().int().min(0).max(1000).default(5),
 });
 
-export const RedisPolicySchema = z.enum([
-  "allkeys-lru",
-  "allkeys-lfu",
-  "allkeys-random",
-  "volatile-lru",
-  "volatile-lfu",
-  "volatile-random",
-  "volatile-ttl",
-  "noeviction",
-]);
+export const RedisPolicySchema = z.enum(REDIS_EVICTION_POLICIES);
 
 export const RedisSchema = z.strictObject({
   cpu,
@@ -122,5 +115,5 @@ export const PresetSchema = z.strictObject({
 
 export type PresetInput = z.input<typeof PresetSchema>;
 export type Preset = z.output<typeof PresetSchema>;
-export type GcName = z.infer<typeof GcSchema>;
 export type RedisPolicy = z.infer<typeof RedisPolicySchema>;
+export type { GcName } from "./tuning/jvm.js";

@@ -18,7 +18,9 @@
  */
 import { fmtNumber, largestPercentFitting, smallestFitting, type TuningIssue } from "./issues.js";
 
-export type GcName = "G1" | "Parallel" | "ZGC";
+/** The collectors a preset may name; the preset schema builds its enum from this list. */
+export const GC_NAMES = ["G1", "Parallel", "ZGC"] as const;
+export type GcName = (typeof GC_NAMES)[number];
 
 export interface JvmInput {
   readonly gc: GcName;

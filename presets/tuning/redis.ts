@@ -21,17 +21,8 @@
  */
 import { fmtNumber, MIB, smallestFitting, type TuningIssue } from "./issues.js";
 
-export type RedisEvictionPolicy =
-  | "allkeys-lru"
-  | "allkeys-lfu"
-  | "allkeys-random"
-  | "volatile-lru"
-  | "volatile-lfu"
-  | "volatile-random"
-  | "volatile-ttl"
-  | "noeviction";
-
-export const REDIS_EVICTION_POLICIES: readonly RedisEvictionPolicy[] = [
+/** Every policy Redis 7 accepts; the preset schema builds its enum from this list. */
+export const REDIS_EVICTION_POLICIES = [
   "allkeys-lru",
   "allkeys-lfu",
   "allkeys-random",
@@ -40,7 +31,9 @@ export const REDIS_EVICTION_POLICIES: readonly RedisEvictionPolicy[] = [
   "volatile-random",
   "volatile-ttl",
   "noeviction",
-];
+] as const;
+
+export type RedisEvictionPolicy = (typeof REDIS_EVICTION_POLICIES)[number];
 
 export interface RedisInput {
   readonly containerMemoryMiB: number;

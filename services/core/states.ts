@@ -41,6 +41,14 @@ export function canTransition(from: JobState, to: JobState): boolean {
   return TRANSITIONS[from].includes(to);
 }
 
+/**
+ * The states from which a job may move to `to`, derived from TRANSITIONS (its single source).
+ * The repository's one-statement transitions pass this list to SQL as the allowed from-states.
+ */
+export function sourcesOf(to: JobState): JobState[] {
+  return JOB_STATES.filter((from) => canTransition(from, to));
+}
+
 /** Why a move is refused, in words an operator can act on; null when it is allowed. */
 export function explainTransition(from: JobState, to: JobState): string | null {
   if (canTransition(from, to)) return null;
