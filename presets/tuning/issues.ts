@@ -7,6 +7,8 @@ export interface TuningIssue {
   readonly path: string;
   /** Human-readable; in cross-field cases it names every field involved. */
   readonly message: string;
+  /** The other fields a cross-field issue involves, so an override of any of them takes the blame. */
+  readonly related?: readonly string[];
 }
 
 /** Percent as printed in messages and flags: 75 → "75", 62.5 → "62.5". */

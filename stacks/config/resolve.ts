@@ -66,11 +66,13 @@ export function resolveEnvironmentSource(name: string, source: YamlSource, optio
   );
   const overridden = leafPaths(environment.overrides);
   // Blame the file the offending value came from: the environment's overrides or the preset.
-  const blame = (path: readonly PropertyKey[], message: string): ConfigIssue => {
+  // A cross-field issue goes to the overrides when the override changed any field involved.
+  const blame = (path: readonly PropertyKey[], message: string, related: readonly string[] = []): ConfigIssue => {
     const dotted = path.map(String).join(".");
-    if (touchedBy(overridden, dotted)) {
-      const inEnv = ["overrides", ...path];
-      return { file: source.file, path: `overrides.${dotted}`, message, line: source.lineOf(inEnv) };
+    const culprit = [dotted, ...related].find((field) => touchedBy(overridden, field));
+    if (culprit !== undefined) {
+      const inEnv = ["overrides", ...culprit.split(".")];
+      return { file: source.file, path: `overrides.${culprit}`, message, line: source.lineOf(inEnv) };
     }
     return { file: presetSource.file, path: dotted, message, line: presetSource.lineOf(path) };
   };
@@ -82,7 +84,7 @@ export function resolveEnvironmentSource(name: string, source: YamlSource, optio
     throw new ConfigError(issues);
   }
   const preset = parsedPreset.data;
-  for (const ti of presetIssues(preset)) issues.push(blame(ti.path.replace(/\[(\d+)\]/g, ".$1").split("."), ti.message));
+  for (const ti of presetIssues(preset)) issues.push(blame(ti.path.replace(/\[(\d+)\]/g, ".$1").split("."), ti.message, ti.related));
   if (issues.length > 0) throw new ConfigError(issues);
 
   return {

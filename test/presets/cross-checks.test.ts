@@ -4,12 +4,14 @@ import { loadPreset } from "../../presets/index.js";
 import type { Preset } from "../../presets/schema.js";
 
 const base = (): Preset => structuredClone(loadPreset("balanced"));
+/** Path and message only; `related` is checked where it matters. */
+const issuesOf = (p: Preset) => presetCrossIssues(p).map(({ path, message }) => ({ path, message }));
 
 describe("connection budget", () => {
   it("counts the autoscaling maximum of workers, not their starting replicas", () => {
     const p = base();
     expect(p.worker.autoscaling).toEqual({ enabled: true, minReplicas: 3, maxReplicas: 6, targetCpuPercent: 70 });
-    expect(connectionBudget(p)).toEqual({ apiReplicas: 2, apiPool: 10, workerReplicas: 6, workerPool: 10, reserve: 10, total: 90 });
+    expect(connectionBudget(p)).toEqual({ apiReplicas: 2, apiPool: 10, workerReplicas: 6, workerPool: 18, reserve: 10, total: 138 });
   });
 });
 
@@ -25,28 +27,54 @@ describe("preset cross-checks", () => {
     p.postgres.maxConnections = 40;
     p.worker.autoscaling = undefined;
     p.worker.replicas = 4;
-    p.worker.dbPoolSize = 8;
+    p.worker.dbPoolSize = 18;
     p.api.replicas = 3;
     p.postgres.connectionReserve = 5;
-    expect(presetCrossIssues(p)).toEqual([
+    expect(issuesOf(p)).toEqual([
       {
         path: "postgres.maxConnections",
         message:
-          "postgres.maxConnections (40) is below the pools it must serve (api 3×10 + worker 4×8 + reserve 5 = 67); raise it or shrink api.dbPoolSize / worker.dbPoolSize",
+          "postgres.maxConnections (40) is below the pools it must serve (api 3×10 + worker 4×18 + reserve 5 = 107); raise it or shrink api.dbPoolSize / worker.dbPoolSize",
       },
+    ]);
+  });
+
+  it("lists every field the budget depends on, so an override of any of them is blamed", () => {
+    const p = base();
+    p.postgres.maxConnections = 100;
+    expect(presetCrossIssues(p)[0]!.related).toEqual([
+      "api.replicas",
+      "api.dbPoolSize",
+      "worker.replicas",
+      "worker.dbPoolSize",
+      "worker.autoscaling.maxReplicas",
+      "postgres.connectionReserve",
     ]);
   });
 
   it("labels the autoscaled worker count in the budget message", () => {
     const p = base();
-    p.postgres.maxConnections = 50;
-    expect(presetCrossIssues(p)[0]!.message).toContain("worker (autoscaling max) 6×10");
+    p.postgres.maxConnections = 100;
+    expect(presetCrossIssues(p)[0]!.message).toContain("worker (autoscaling max) 6×18");
+  });
+
+  it("gives each worker a connection per in-flight job plus headroom", () => {
+    const p = base();
+    p.worker.concurrency = 16;
+    p.worker.dbPoolSize = 12;
+    expect(issuesOf(p)).toEqual([
+      {
+        path: "worker.dbPoolSize",
+        message:
+          "worker.dbPoolSize (12) is below worker.concurrency (16) + 2 (lease renewal, reaper, sweeper): jobs would queue for a connection; raise it to 18",
+      },
+    ]);
   });
 
   it("requires a health-check timeout shorter than its interval", () => {
     const p = base();
     p.healthCheck.timeoutSeconds = 10;
-    expect(presetCrossIssues(p)).toEqual([
+    expect(issuesOf(p)).toEqual([
       { path: "healthCheck.timeoutSeconds", message: "healthCheck.timeoutSeconds (10) must be less than healthCheck.intervalSeconds (10)" },
     ]);
   });
@@ -70,7 +98,7 @@ describe("preset cross-checks", () => {
     const p = base();
     p.rabbitmq.consumerTimeoutMs = 60_000;
     p.worker.leaseMs = 60_000;
-    expect(presetCrossIssues(p)[0]).toEqual({
+    expect(issuesOf(p)[0]).toEqual({
       path: "rabbitmq.consumerTimeoutMs",
       message: "rabbitmq.consumerTimeoutMs (60000) must exceed worker.leaseMs (60000), or the broker drops deliveries of jobs still under lease",
     });
@@ -79,7 +107,7 @@ describe("preset cross-checks", () => {
   it("allows exactly one GC: extra flags may not select another collector or fix the heap", () => {
     const p = base();
     p.worker.jvm.extraFlags = ["-XX:+AlwaysPreTouch", "-XX:+UseParallelGC", "-Xmx512m"];
-    expect(presetCrossIssues(p)).toEqual([
+    expect(issuesOf(p)).toEqual([
       {
         path: "worker.jvm.extraFlags[1]",
         message: "worker.jvm.extraFlags[1] (-XX:+UseParallelGC) selects a collector, but worker.jvm.gc (G1) already does: exactly one GC may be selected",

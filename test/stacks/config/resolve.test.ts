@@ -127,6 +127,17 @@ describe("invalid configuration", () => {
     expect(fromPreset!.path).toBe("redis.samples");
   });
 
+  it("blames an override that breaks a cross-check even when it changed the other field", () => {
+    dirs.writeEnv("a", `${DOCKER_ENV}overrides:\n  worker:\n    concurrency: 24\n`);
+    expect(issuesOf(() => load(["a"]))).toEqual([
+      expect.objectContaining({
+        path: "overrides.worker.concurrency",
+        line: 13,
+        message: "worker.dbPoolSize (6) is below worker.concurrency (24) + 2 (lease renewal, reaper, sweeper): jobs would queue for a connection; raise it to 26",
+      }),
+    ]);
+  });
+
   it("reports every problem in a file at once, across environment and preset checks", () => {
     dirs.writeEnv(
       "a",
