@@ -9,5 +9,6 @@ export * from "./cache.js";
 export * from "./queue.js";
 export * from "./metrics.js";
 export * from "./dispatch.js";
+export { Batcher, type BatcherOptions } from "./batch.js";
 export * from "./dependencies.js";
 export { createLogger, type Logger } from "./logger.js";

@@ -140,12 +140,14 @@ export class Worker {
       this.o.log?.debug({ jobId, code: claimed.code, reason: claimed.message }, "message dropped");
       return "ack";
     }
-    await this.o.cache.put(claimed.job);
+    // The RUNNING entry is written while the handler starts: the handler does not need it, and
+    // run() waits for it before writing the outcome, so the cache sees the two writes in order.
+    const cached = this.o.cache.put(claimed.job);
     let markDone!: () => void;
     const flight: InFlight = { job: claimed.job, abort: new AbortController(), done: new Promise((r) => (markDone = r)), released: false };
     this.inFlight.set(jobId, flight);
     try {
-      await this.run(flight);
+      await this.run(flight, cached);
     } finally {
       this.inFlight.delete(jobId);
       markDone();
@@ -153,7 +155,7 @@ export class Worker {
     return "ack";
   }
 
-  private async run(flight: InFlight): Promise<void> {
+  private async run(flight: InFlight, cached: Promise<unknown>): Promise<void> {
     const { job } = flight;
     const started = process.hrtime.bigint();
     const renew = setInterval(() => void this.renew(flight), Math.max(50, Math.floor(this.o.leaseMs / 3)));
@@ -184,6 +186,7 @@ export class Worker {
     } finally {
       clearInterval(renew);
     }
+    await cached; // never rejects: JobCache.put reports failures as null
     if (flight.released) return;
 
     let outcome: TransitionOutcome | null;

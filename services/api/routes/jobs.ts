@@ -60,8 +60,8 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, options: Jo
     });
     if (created) {
       metrics.jobsSubmitted.inc({ type: job.type });
-      await cache.put(job);
-      await dispatch(job, "api", request.log);
+      // Both only after the commit; neither depends on the other (the cache write is versioned).
+      await Promise.all([cache.put(job), dispatch(job, "api", request.log)]);
     } else {
       // The first request's job, as it is now. Its dispatch is the first request's (or the
       // sweeper's) business; publishing again here would only add duplicates.

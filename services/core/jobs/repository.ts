@@ -1,10 +1,34 @@
 // The job repository: every state change is one transaction that locks the job row
 // (`select … for update`), checks the move against the state machine and the claim (fencing
 // token), updates the row and appends to job_transitions, then commits. Nothing else writes jobs.
+//
+// Two ways to run that transaction, the same guarantees:
+// - `moveOne` (claim, complete, cancel, release, manual retry): one statement
+//   (queries.moveJob) that locks, checks against the from-states computed here from TRANSITIONS
+//   (and the claim when fenced), updates and audits; a single statement is its own transaction.
+//   Moves that arrive while one is in flight share the next statement (services/core/batch.ts),
+//   each job still locked, checked, updated and audited inside it; submissions (insert + audit
+//   row) and dispatch marks are batched the same way.
+// - `move` (fail, and the reaper): begin, lock, plan in TypeScript from the locked row, check
+//   canTransition, update + audit, commit — for plans that depend on the row (attempts left,
+//   reasons quoting them) that SQL would have to duplicate. Off the hot path of a job that works.
+//
+// Evidence (`npm run bench -- --only jobs --quick`: noop, 300 jobs, 2 workers × 8, 32 enqueues
+// in flight, 2-core VM; CPU per job from /proc; the first line re-ran the previous code side by
+// side, in the same machine state):
+//   lock + plan + write everywhere, BEGIN/COMMIT round trips, 13 statements in 4 transactions
+//     per job, unnamed statements:          HTTP 151 jobs/s, 12.4 ms CPU/job (Postgres 4.4)
+//   one statement per move, named:          HTTP 174 jobs/s,  9.8 ms CPU/job (Postgres 2.5)
+//   + batched submissions and marks:        HTTP 244 jobs/s,  7.6 ms CPU/job (Postgres 1.6)
+//   + batched moves:                        HTTP 238–248 jobs/s, 7.6–7.9 ms (Postgres 1.4–1.8);
+//                                           direct path 3.8–4.2 ms (Postgres 1.2–1.5)
+// Named prepared statements alone (API + 1 worker, 1,500 jobs, 32 in flight, the same code with
+// and without `name`): Postgres 1.6–1.9 ms CPU per job with names, 2.5–2.9 ms without.
 
 import type pg from "pg";
+import { Batcher } from "../batch.js";
 import { withTransaction } from "../db.js";
-import { canTransition, explainTransition, type JobState } from "../states.js";
+import { canTransition, explainTransition, sourcesOf, type JobState } from "../states.js";
 import { uuidv7 } from "../uuid.js";
 import * as q from "./queries.js";
 import type {
@@ -38,6 +62,79 @@ interface JobRow {
   updated_at: Date;
   not_due?: boolean;
 }
+
+/** A row of queries.moveJob: the state the job was locked in, and the new row when it moved. */
+type MovedRow = Omit<JobRow, "id"> & {
+  locked_id: string;
+  id: string | null;
+  from_state: JobState;
+  from_claim: string | number;
+  from_locked_by: string | null;
+  from_run_after: Date;
+  not_due: boolean;
+};
+
+/** What the lock saw, for the refusal's message. */
+interface Held {
+  readonly state: JobState;
+  readonly claim: number;
+  readonly lockedBy: string | null;
+  readonly runAfter: string;
+}
+
+/**
+ * A one-statement transition: its SQL, its prepared-statement name, the from-states the state
+ * machine allows for this operation (TRANSITIONS ∩ the operation's own rule) and its refusal.
+ */
+interface FastMove {
+  readonly op: keyof typeof q.MOVES;
+  /** Prepared-statement name. */
+  readonly name: string;
+  /** queries.moveJob for one job, and for a batch. */
+  readonly one: string;
+  readonly many: string;
+  readonly to: JobState;
+  readonly from: readonly JobState[];
+  /** Claims: refuse a job still in retry backoff. */
+  readonly mustBeDue: boolean;
+  readonly refuse: (held: Held, claim: number | null) => string;
+}
+
+/** One job's part of a moveJob statement (see its parameters). */
+interface MoveInput {
+  readonly id: string;
+  readonly claim: number | null;
+  readonly workerId: string | null;
+  readonly reason: string;
+  readonly leaseMs: number | null;
+  /** JSON text. */
+  readonly result: string | null;
+}
+
+/**
+ * Builds a FastMove. `from` is what TRANSITIONS allows into `to` (sourcesOf), narrowed to the
+ * states the operation applies to; SQL receives that list and never decides on its own.
+ */
+function fast(op: keyof typeof q.MOVES, to: JobState, operationFrom: readonly JobState[], refuse: FastMove["refuse"]): FastMove {
+  return {
+    op,
+    name: `jobstack_${op}`,
+    one: q.moveJob(q.MOVES[op], false),
+    many: q.moveJob(q.MOVES[op], true),
+    to,
+    from: sourcesOf(to).filter((s) => operationFrom.includes(s)),
+    mustBeDue: op === "claim",
+    refuse,
+  };
+}
+
+const FAST = {
+  claim: fast("claim", "RUNNING", ["PENDING"], (held) => explainTransition(held.state, "RUNNING") ?? `job is ${held.state}`),
+  complete: fast("complete", "COMPLETED", ["RUNNING"], (held, claim) => fence(held, claim!, "COMPLETED")!.refuse),
+  cancel: fast("cancel", "CANCELLED", ["PENDING"], (held) => explainOrOnly(held.state, "CANCELLED", "only a PENDING job can be cancelled")),
+  release: fast("release", "PENDING", ["RUNNING"], (held, claim) => fence(held, claim!, "PENDING")!.refuse),
+  retry: fast("retry", "PENDING", ["FAILED"], (held) => explainOrOnly(held.state, "PENDING", "only a FAILED job can be retried")),
+} as const;
 
 interface TransitionRow {
   seq: string | number;
@@ -127,9 +224,64 @@ export interface JobRepositoryOptions {
   readonly defaultMaxAttempts?: number;
 }
 
+/** One job to insert: the parameters of queries.submitJob. */
+interface NewJob {
+  readonly id: string;
+  readonly type: string;
+  readonly payload: string;
+  readonly maxAttempts: number;
+  readonly key: string | null;
+}
+
 export class JobRepository {
   private readonly onTransition: TransitionListener | undefined;
   private readonly defaultMaxAttempts: number;
+  /**
+   * Dispatch marks and submissions are group-committed (services/core/batch.ts): one statement
+   * per batch of whatever arrived while the previous one was in flight. Each job's insert and
+   * its audit row stay in one statement; a failed batch of submissions is retried item by item,
+   * so one bad submission never fails another; so is a failed batch of marks.
+   */
+  private readonly marks = new Batcher<{ id: string; claim: number }, boolean>({
+    one: async ({ id, claim }) => {
+      const { rowCount } = await this.pool.query({ name: "jobstack_mark_dispatched", text: q.markDispatched, values: [id, claim] });
+      return (rowCount ?? 0) > 0;
+    },
+    many: async (items) => {
+      const { rows } = await this.pool.query<{ id: string; claim: string }>({
+        name: "jobstack_mark_dispatched_many",
+        text: q.markDispatchedMany,
+        values: [items.map((m) => m.id), items.map((m) => m.claim)],
+      });
+      const marked = new Set(rows.map((r) => `${r.id}/${r.claim}`));
+      return items.map((m) => marked.has(`${m.id.toLowerCase()}/${m.claim}`));
+    },
+    isolateFailures: true,
+  });
+  /** One batcher per one-statement transition: a batch is one moveJob statement. */
+  private readonly movers = Object.fromEntries(
+    Object.entries(FAST).map(([op, m]) => [op, this.mover(m)]),
+  ) as Record<keyof typeof FAST, Batcher<MoveInput, MovedRow | null>>;
+  private readonly inserts = new Batcher<NewJob, JobRow | null>({
+    one: async (j) => {
+      const { rows } = await this.pool.query<JobRow>({
+        name: "jobstack_submit",
+        text: q.submitJob,
+        values: [j.id, j.type, j.payload, j.maxAttempts, j.key],
+      });
+      return rows[0] ?? null;
+    },
+    many: async (items) => {
+      const { rows } = await this.pool.query<JobRow>({
+        name: "jobstack_submit_many",
+        text: q.submitJobs,
+        values: [items.map((j) => j.id), items.map((j) => j.type), items.map((j) => j.payload), items.map((j) => j.maxAttempts), items.map((j) => j.key)],
+      });
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return items.map((j) => byId.get(j.id.toLowerCase()) ?? null);
+    },
+    isolateFailures: true,
+  });
 
   constructor(
     private readonly pool: pg.Pool,
@@ -143,29 +295,27 @@ export class JobRepository {
   async submit(input: SubmitInput): Promise<SubmitResult> {
     const id = input.id ?? uuidv7();
     const key = input.idempotencyKey ?? null;
-    const result = await withTransaction(this.pool, async (client) => {
-      const inserted = await client.query<JobRow>(q.insertJob, [
-        id,
-        input.type,
-        JSON.stringify(input.payload ?? null),
-        input.maxAttempts ?? this.defaultMaxAttempts,
-        key,
-      ]);
-      const row = inserted.rows[0];
-      if (!row) {
-        // The key was used before; that job is the answer (never a second one).
-        const existing = await client.query<JobRow>(q.getJobByIdempotencyKey, [key]);
-        return { job: rowToJob(existing.rows[0]!), created: false };
-      }
-      await client.query(q.insertTransition, [id, null, "PENDING", null, 0, 0, "submitted"]);
-      return { job: rowToJob(row), created: true };
+    // Insert and audit row in one statement (one transaction, one round trip), batched.
+    const row = await this.inserts.run({
+      id,
+      type: input.type,
+      payload: JSON.stringify(input.payload ?? null),
+      maxAttempts: input.maxAttempts ?? this.defaultMaxAttempts,
+      key,
     });
-    if (result.created) this.notify(null, "PENDING", result.job);
-    return result;
+    if (!row) {
+      // The key was used before (the conflicting insert has committed: `on conflict` waited for
+      // it); that job is the answer, never a second one.
+      const existing = await this.pool.query<JobRow>(q.getJobByIdempotencyKey, [key]);
+      return { job: rowToJob(existing.rows[0]!), created: false };
+    }
+    const job = rowToJob(row);
+    this.notify(null, "PENDING", job);
+    return { job, created: true };
   }
 
   async get(id: string): Promise<Job | null> {
-    const { rows } = await this.pool.query<JobRow>(q.getJob, [id]);
+    const { rows } = await this.pool.query<JobRow>({ name: "jobstack_get", text: q.getJob, values: [id] });
     return rows[0] ? rowToJob(rows[0]) : null;
   }
 
@@ -181,25 +331,18 @@ export class JobRepository {
    * was claimed and re-queued must not hide the new spell from the sweeper. Returns false
    * when it no longer applies.
    */
-  async markDispatched(id: string, claim = 0): Promise<boolean> {
-    const { rowCount } = await this.pool.query(q.markDispatched, [id, claim]);
-    return (rowCount ?? 0) > 0;
+  markDispatched(id: string, claim = 0): Promise<boolean> {
+    return this.marks.run({ id, claim });
   }
 
   /** PENDING → CANCELLED. */
-  cancel(id: string, reason = "cancelled"): Promise<TransitionOutcome> {
-    return this.move(id, "CANCELLED", (job) =>
-      job.state !== "PENDING" ? { refuse: explainOrOnly(job.state, "CANCELLED", "only a PENDING job can be cancelled") } : { to: "CANCELLED", reason, workerId: null },
-    );
+  async cancel(id: string, reason = "cancelled"): Promise<TransitionOutcome> {
+    return this.moveOne(FAST.cancel, { id, claim: null, workerId: null, reason, leaseMs: null, result: null });
   }
 
   /** FAILED → PENDING by an operator: attempts reset, audited as a manual retry. */
-  retry(id: string, reason = "manual retry"): Promise<TransitionOutcome> {
-    return this.move(id, "PENDING", (job) =>
-      job.state !== "FAILED"
-        ? { refuse: explainOrOnly(job.state, "PENDING", "only a FAILED job can be retried") }
-        : { to: "PENDING", reason, workerId: null, attempts: 0, runAfterMs: 0, clearDispatch: true, error: null, result: null },
-    );
+  async retry(id: string, reason = "manual retry"): Promise<TransitionOutcome> {
+    return this.moveOne(FAST.retry, { id, claim: null, workerId: null, reason, leaseMs: null, result: null });
   }
 
   /**
@@ -208,43 +351,23 @@ export class JobRepository {
    * again when it is due instead of the early message being lost.
    */
   async claim(id: string, workerId: string, leaseMs: number): Promise<ClaimOutcome> {
-    let notDue = false;
-    const outcome = await this.move(id, "RUNNING", (job, row) => {
-      if (job.state !== "PENDING") return { refuse: explainTransition(job.state, "RUNNING") ?? `job is ${job.state}` };
-      if (row.not_due) {
-        notDue = true;
-        return { refuse: `job is in retry backoff until ${job.runAfter}` };
-      }
-      return {
-        to: "RUNNING",
-        reason: `claimed by ${workerId}`,
-        workerId,
-        attempts: job.attempts + 1,
-        claim: job.claim + 1,
-        lockedBy: workerId,
-        leaseMs,
-      };
-    });
-    if (notDue) {
+    const r = await this.moveOne(FAST.claim, { id, claim: null, workerId, reason: `claimed by ${workerId}`, leaseMs, result: null });
+    if (r.notDue) {
       await this.pool.query(q.clearDispatch, [id]);
-      return { ok: false, code: "not_due", state: "PENDING", message: outcome.ok ? "" : outcome.message };
+      return { ok: false, code: "not_due", state: "PENDING", message: `job is in retry backoff until ${r.notDue}` };
     }
-    return outcome;
+    return r;
   }
 
   /** Extends the lease; false when `claim` is no longer the current one (stop working on it). */
   async renewLease(id: string, claim: number, leaseMs: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query(q.renewLease, [id, claim, leaseMs]);
+    const { rowCount } = await this.pool.query({ name: "jobstack_renew_lease", text: q.renewLease, values: [id, claim, leaseMs] });
     return (rowCount ?? 0) > 0;
   }
 
   /** RUNNING → COMPLETED, only for the current claim. */
-  complete(id: string, claim: number, workerId: string, result: unknown): Promise<TransitionOutcome> {
-    return this.move(id, "COMPLETED", (job) => {
-      const refused = fence(job, claim, "COMPLETED");
-      if (refused) return refused;
-      return { to: "COMPLETED", reason: "completed", workerId, lockedBy: null, leaseMs: null, result, error: null };
-    });
+  async complete(id: string, claim: number, workerId: string, result: unknown): Promise<TransitionOutcome> {
+    return this.moveOne(FAST.complete, { id, claim, workerId, reason: "completed", leaseMs: null, result: json(result) });
   }
 
   /**
@@ -279,21 +402,8 @@ export class JobRepository {
    * RUNNING → PENDING for the current claim without using up the attempt: a draining worker
    * hands the job back unfinished.
    */
-  release(id: string, claim: number, workerId: string, reason = "released by a stopping worker"): Promise<TransitionOutcome> {
-    return this.move(id, "PENDING", (job) => {
-      const refused = fence(job, claim, "PENDING");
-      if (refused) return refused;
-      return {
-        to: "PENDING",
-        reason,
-        workerId,
-        attempts: Math.max(0, job.attempts - 1),
-        lockedBy: null,
-        leaseMs: null,
-        runAfterMs: 0,
-        clearDispatch: true,
-      };
-    });
+  async release(id: string, claim: number, workerId: string, reason = "released by a stopping worker"): Promise<TransitionOutcome> {
+    return this.moveOne(FAST.release, { id, claim, workerId, reason, leaseMs: null, result: null });
   }
 
   /**
@@ -367,12 +477,67 @@ export class JobRepository {
   }
 
   /**
+   * One transition in one statement (queries.moveJob): lock, check the from-state against
+   * `m.from` (from TRANSITIONS) and the claim when fenced, write, audit — atomic, its own
+   * transaction. `notDue` is set (to run_after) when a claim found the job in retry backoff.
+   */
+  private async moveOne(m: FastMove, input: MoveInput): Promise<TransitionOutcome & { notDue?: string }> {
+    const { id, claim } = input;
+    const row = await this.movers[m.op].run(input);
+    if (!row) return { ok: false, code: "not_found", message: `job ${id} does not exist` };
+    if (row.id === null) {
+      const held: Held = {
+        state: row.from_state,
+        claim: Number(row.from_claim),
+        lockedBy: row.from_locked_by,
+        runAfter: row.from_run_after.toISOString(),
+      };
+      if (m.mustBeDue && row.not_due && m.from.includes(held.state)) {
+        return { ok: false, code: "conflict", state: held.state, message: "not due", notDue: held.runAfter };
+      }
+      return { ok: false, code: "conflict", state: held.state, message: m.refuse(held, claim) };
+    }
+    const job = rowToJob(row as JobRow);
+    if (job.state !== m.to) throw new Error(`internal: ${m.name} moved job ${id} to ${job.state}, expected ${m.to}`);
+    this.notify(row.from_state, job.state, job);
+    return { ok: true, job };
+  }
+
+  /**
+   * The batcher of one FastMove. A batch never holds one job twice (`key`), so each job's row in
+   * the result is its own; a failed batch (e.g. a deadlock with a concurrent fail or reap, which
+   * lock one row each) is retried job by job.
+   */
+  private mover(m: FastMove): Batcher<MoveInput, MovedRow | null> {
+    const params = (ids: unknown, i: unknown[]) => [ids, m.from, m.mustBeDue, ...i];
+    return new Batcher<MoveInput, MovedRow | null>({
+      key: (i) => i.id.toLowerCase(),
+      one: async (i) => {
+        const values = params(i.id, [i.claim, i.workerId, i.reason, i.leaseMs, i.result]);
+        const { rows } = await this.pool.query<MovedRow>({ name: m.name, text: m.one, values });
+        return rows[0] ?? null;
+      },
+      many: async (items) => {
+        const col = <T>(f: (i: MoveInput) => T) => items.map(f);
+        const values = params(
+          col((i) => i.id),
+          [col((i) => i.claim), col((i) => i.workerId), col((i) => i.reason), col((i) => i.leaseMs), col((i) => i.result)],
+        );
+        const { rows } = await this.pool.query<MovedRow>({ name: `${m.name}_many`, text: m.many, values });
+        const byId = new Map(rows.map((r) => [r.locked_id, r]));
+        return items.map((i) => byId.get(i.id.toLowerCase()) ?? null);
+      },
+      isolateFailures: true,
+    });
+  }
+
+  /**
    * One transition: lock, plan (may refuse), check the state machine, write, audit, commit.
    * A refusal rolls nothing back because nothing was written; the outcome says why.
    */
   private async move(id: string, target: JobState | null, planner: (job: Job, row: JobRow) => Plan | Refusal): Promise<TransitionOutcome> {
     const outcome = await withTransaction(this.pool, async (client): Promise<TransitionOutcome & { from?: JobState }> => {
-      const { rows } = await client.query<JobRow>(q.lockJob, [id]);
+      const { rows } = await client.query<JobRow>({ name: "jobstack_lock", text: q.lockJob, values: [id] });
       const row = rows[0];
       if (!row) return { ok: false, code: "not_found", message: `job ${id} does not exist` };
       const job = rowToJob(row);
@@ -394,7 +559,7 @@ export class JobRepository {
   private async write(client: pg.PoolClient, job: Job, plan: Plan): Promise<Job> {
     const attempts = plan.attempts ?? job.attempts;
     const claim = plan.claim ?? job.claim;
-    const { rows } = await client.query<JobRow>(q.updateJobAndAudit, [
+    const values = [
       job.id,
       plan.to,
       attempts,
@@ -409,7 +574,8 @@ export class JobRepository {
       job.state,
       plan.workerId,
       plan.reason,
-    ]);
+    ];
+    const { rows } = await client.query<JobRow>({ name: "jobstack_update_audit", text: q.updateJobAndAudit, values });
     return rowToJob(rows[0]!);
   }
 
@@ -423,7 +589,7 @@ export class JobRepository {
 }
 
 /** The fencing check: only the current claim of a RUNNING job may finish it. */
-function fence(job: Job, claim: number, to: JobState): Refusal | null {
+function fence(job: Pick<Job, "state" | "claim" | "lockedBy">, claim: number, to: JobState): Refusal | null {
   if (job.state !== "RUNNING") return { refuse: explainTransition(job.state, to) ?? `job is ${job.state}, not RUNNING` };
   if (job.claim !== claim) {
     return { refuse: `claim ${claim} is stale: the job is now held by claim ${job.claim} (${job.lockedBy ?? "no worker"})` };

@@ -166,6 +166,47 @@ describe("claims, leases and fencing", () => {
   });
 });
 
+// Submissions, dispatch marks, claims and outcomes that arrive together are written as one
+// statement per batch (services/core/batch.ts). Three repositories (three processes' worth of
+// pools) race over the same jobs: each job must still be claimed once and finished once.
+describe("batched statements", () => {
+  it("claims each job once and records one outcome per claim, with batches from three repositories racing", async () => {
+    const pools = [1, 2, 3].map(() => createPool({ databaseUrl: db.url, dbPoolSize: 4 }));
+    const repos = pools.map((p) => new JobRepository(p));
+    try {
+      const submitted = await Promise.all(Array.from({ length: 60 }, (_, i) => repos[i % 3]!.submit({ type: "noop", payload: { i } })));
+      const ids = submitted.map((s) => s.job.id);
+      expect(new Set(ids).size).toBe(60);
+      // Marks from one repository, and every job claimed twice — by two repositories, in opposite orders.
+      const [marks, first, second] = await Promise.all([
+        Promise.all(ids.map((id) => repos[0]!.markDispatched(id, 0))),
+        Promise.all(ids.map((id) => repos[1]!.claim(id, "w1", 60_000))),
+        Promise.all([...ids].reverse().map((id) => repos[2]!.claim(id, "w2", 60_000))).then((r) => r.reverse()),
+      ]);
+      const winners = ids.map((id, i) => {
+        const claims = [first[i]!, second[i]!].filter((c) => c.ok);
+        expect(claims).toHaveLength(1);
+        return { id, repo: first[i]!.ok ? repos[1]! : repos[2]!, claim: (claims[0] as { job: Job }).job.claim };
+      });
+      // The holder completes; at the same moment a stale claim completes and a releaser tries its luck.
+      const outcomes = await Promise.all(
+        winners.map((w) =>
+          Promise.all([w.repo.complete(w.id, w.claim, "holder", { ok: true }), repos[0]!.complete(w.id, w.claim + 1, "stale", 0), repos[0]!.release(w.id, w.claim, "x")]),
+        ),
+      );
+      for (const o of outcomes) expect(o.filter((x) => x.ok)).toHaveLength(1);
+      for (const [i, id] of ids.entries()) {
+        const { row, log } = await snapshot(id);
+        expect(log.map((t) => `${t.from}>${t.to}`)).toEqual(["null>PENDING", "PENDING>RUNNING", outcomes[i]![0]!.ok ? "RUNNING>COMPLETED" : "RUNNING>PENDING"]);
+        expect(Number(row.version)).toBe(3);
+        expect(typeof marks[i]).toBe("boolean");
+      }
+    } finally {
+      await Promise.all(pools.map((p) => p.end()));
+    }
+  });
+});
+
 describe("reaper and sweeper", () => {
   it("reaps expired leases to PENDING or, on the last attempt, FAILED — once, with reapers racing", async () => {
     const a = await repo.submit({ type: "noop", maxAttempts: 2 });
