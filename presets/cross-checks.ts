@@ -30,8 +30,14 @@ export function connectionBudget(p: Preset): ConnectionBudget {
   };
 }
 
-/** Connections a worker needs beyond one per in-flight job. */
-export const WORKER_POOL_HEADROOM = 2;
+/**
+ * The smallest worker pool: two batched claim statements and two batched completions in flight,
+ * one for renewals and failures, one for the reaper or sweeper. Measured with 4 worker processes
+ * × concurrency 16 and 2,000 noop jobs (test/reliability/concurrency.test.ts): a pool of 5 took
+ * 12.6–14.1 s and a pool of 18 took 14.4–15.0 s, so beyond this floor the pool need not follow
+ * concurrency. (Before batching, a pool of 5 took 62 s against 26 s for concurrency 8 on 8.)
+ */
+export const WORKER_POOL_MIN = 6;
 
 const GC_SELECTORS = /^-XX:\+Use(G1|Parallel|ParallelOld|Serial|Z|Shenandoah|ConcMarkSweep|Epsilon)GC$/;
 const FIXED_HEAP = /^-Xm[xs]\d|^-XX:(Max|Initial|Min)HeapSize=/;
@@ -51,17 +57,14 @@ export function presetCrossIssues(p: Preset): TuningIssue[] {
     });
   }
 
-  // Each in-flight job needs a connection for its claim and outcome transitions, and lease
-  // renewal, the reaper and the sweeper need theirs. Measured with 4 worker processes and 2,000
-  // noop jobs: concurrency 16 on a pool of 5 took 62 s, concurrency 8 on a pool of 8 took 26 s.
-  const workerPoolFloor = p.worker.concurrency + WORKER_POOL_HEADROOM;
-  if (p.worker.dbPoolSize < workerPoolFloor) {
+  // A worker batches claims and completions (services/core/batch.ts), so its pool does not grow
+  // with concurrency, but it needs room for the statements that can be in flight at once.
+  if (p.worker.dbPoolSize < WORKER_POOL_MIN) {
     issues.push({
       path: "worker.dbPoolSize",
-      related: ["worker.concurrency"],
       message:
-        `worker.dbPoolSize (${p.worker.dbPoolSize}) is below worker.concurrency (${p.worker.concurrency}) + ${WORKER_POOL_HEADROOM} ` +
-        `(lease renewal, reaper, sweeper): jobs would queue for a connection; raise it to ${workerPoolFloor}`,
+        `worker.dbPoolSize (${p.worker.dbPoolSize}) is below ${WORKER_POOL_MIN}: claims and completions each keep up to two ` +
+        `batched statements in flight, plus lease renewals, the reaper and the sweeper`,
     });
   }
 

@@ -14,10 +14,9 @@
 //   LOG_LEVEL           pino level                            default "info"
 //   QUEUE_TYPE          quorum | classic                      default quorum
 //   DB_POOL_SIZE        pg pool size                          default 10
-//                       a worker holds one connection per job in a transition, plus renewals,
-//                       reaper and sweeper: keep it ≥ WORKER_CONCURRENCY + 2. Measured here:
-//                       4 workers × concurrency 16 with a pool of 5 ran 2,000 jobs in 62 s;
-//                       concurrency 8 with a pool of 8 took 26 s.
+//                       transitions that arrive together share a statement (core/batch.ts),
+//                       so the pool need not follow concurrency; keep at least 6 for a worker
+//                       (two batched claims and completions in flight, renewals, maintenance)
 //   WORKER_ID           recorded in the audit log             default <hostname>-<pid>
 //   REAPER_INTERVAL_MS  how often expired leases are reaped   default 5000
 //   SWEEPER_INTERVAL_MS how often unconfirmed dispatches are swept   default 5000

@@ -11,7 +11,7 @@ describe("connection budget", () => {
   it("counts the autoscaling maximum of workers, not their starting replicas", () => {
     const p = base();
     expect(p.worker.autoscaling).toEqual({ enabled: true, minReplicas: 3, maxReplicas: 6, targetCpuPercent: 70 });
-    expect(connectionBudget(p)).toEqual({ apiReplicas: 2, apiPool: 10, workerReplicas: 6, workerPool: 18, reserve: 10, total: 138 });
+    expect(connectionBudget(p)).toEqual({ apiReplicas: 2, apiPool: 10, workerReplicas: 6, workerPool: 10, reserve: 10, total: 90 });
   });
 });
 
@@ -27,21 +27,21 @@ describe("preset cross-checks", () => {
     p.postgres.maxConnections = 40;
     p.worker.autoscaling = undefined;
     p.worker.replicas = 4;
-    p.worker.dbPoolSize = 18;
+    p.worker.dbPoolSize = 8;
     p.api.replicas = 3;
     p.postgres.connectionReserve = 5;
     expect(issuesOf(p)).toEqual([
       {
         path: "postgres.maxConnections",
         message:
-          "postgres.maxConnections (40) is below the pools it must serve (api 3×10 + worker 4×18 + reserve 5 = 107); raise it or shrink api.dbPoolSize / worker.dbPoolSize",
+          "postgres.maxConnections (40) is below the pools it must serve (api 3×10 + worker 4×8 + reserve 5 = 67); raise it or shrink api.dbPoolSize / worker.dbPoolSize",
       },
     ]);
   });
 
   it("lists every field the budget depends on, so an override of any of them is blamed", () => {
     const p = base();
-    p.postgres.maxConnections = 100;
+    p.postgres.maxConnections = 50;
     expect(presetCrossIssues(p)[0]!.related).toEqual([
       "api.replicas",
       "api.dbPoolSize",
@@ -54,21 +54,23 @@ describe("preset cross-checks", () => {
 
   it("labels the autoscaled worker count in the budget message", () => {
     const p = base();
-    p.postgres.maxConnections = 100;
-    expect(presetCrossIssues(p)[0]!.message).toContain("worker (autoscaling max) 6×18");
+    p.postgres.maxConnections = 50;
+    expect(presetCrossIssues(p)[0]!.message).toContain("worker (autoscaling max) 6×10");
   });
 
-  it("gives each worker a connection per in-flight job plus headroom", () => {
+  it("keeps the worker pool above the statements a worker can have in flight", () => {
     const p = base();
-    p.worker.concurrency = 16;
-    p.worker.dbPoolSize = 12;
+    p.worker.dbPoolSize = 5;
     expect(issuesOf(p)).toEqual([
       {
         path: "worker.dbPoolSize",
         message:
-          "worker.dbPoolSize (12) is below worker.concurrency (16) + 2 (lease renewal, reaper, sweeper): jobs would queue for a connection; raise it to 18",
+          "worker.dbPoolSize (5) is below 6: claims and completions each keep up to two batched statements in flight, plus lease renewals, the reaper and the sweeper",
       },
     ]);
+    p.worker.dbPoolSize = 6;
+    p.worker.concurrency = 64;
+    expect(issuesOf(p)).toEqual([]);
   });
 
   it("requires a health-check timeout shorter than its interval", () => {

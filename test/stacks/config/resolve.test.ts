@@ -128,12 +128,14 @@ describe("invalid configuration", () => {
   });
 
   it("blames an override that breaks a cross-check even when it changed the other field", () => {
-    dirs.writeEnv("a", `${DOCKER_ENV}overrides:\n  worker:\n    concurrency: 24\n`);
+    // dev: max_connections 30; api 1×5 + worker 1×6 + reserve 5 = 16 until the override.
+    dirs.writeEnv("a", `${DOCKER_ENV}overrides:\n  worker:\n    replicas: 4\n`);
     expect(issuesOf(() => load(["a"]))).toEqual([
       expect.objectContaining({
-        path: "overrides.worker.concurrency",
+        path: "overrides.worker.replicas",
         line: 13,
-        message: "worker.dbPoolSize (6) is below worker.concurrency (24) + 2 (lease renewal, reaper, sweeper): jobs would queue for a connection; raise it to 26",
+        message:
+          "postgres.maxConnections (30) is below the pools it must serve (api 1×5 + worker 4×6 + reserve 5 = 34); raise it or shrink api.dbPoolSize / worker.dbPoolSize",
       }),
     ]);
   });
