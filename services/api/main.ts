@@ -35,6 +35,8 @@ async function main(): Promise<void> {
 
   const lastLogged = new Map<string, number>();
   const deps = await openDependencies(config, {
+    // Serve /healthz and a 503 /readyz through a Postgres outage instead of crash-looping.
+    requirePostgres: false,
     onError: (source, err) => {
       const now = Date.now();
       if (now - (lastLogged.get(source) ?? 0) < RECONNECT_LOG_INTERVAL_MS) return;

@@ -41,10 +41,16 @@ export interface Readiness {
 
 export interface OpenOptions {
   readonly metrics?: Metrics;
-  /** Errors of background reconnects (Redis, RabbitMQ); rate-limit in the caller if logging. */
-  readonly onError?: (source: "redis" | "rabbitmq" | "cache", err: Error) => void;
+  /** Errors of background reconnects (Redis, RabbitMQ) and of an optional Postgres at start; rate-limit in the caller if logging. */
+  readonly onError?: (source: "postgres" | "redis" | "rabbitmq" | "cache", err: Error) => void;
   /** How long to wait for RabbitMQ at start before carrying on without it. @default 5000 */
   readonly queueConnectTimeoutMs?: number;
+  /**
+   * Fail start-up when Postgres is unreachable. The worker can do nothing without it; the API
+   * starts anyway so that /healthz answers and /readyz reports the outage (the pool connects
+   * lazily and recovers by itself). @default true
+   */
+  readonly requirePostgres?: boolean;
 }
 
 export async function openDependencies(config: ServiceConfig, options: OpenOptions = {}): Promise<Dependencies> {
@@ -74,11 +80,14 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
     ]));
 
   try {
-    // Postgres is the source of truth: without it the process is useless, so fail start-up.
+    // Postgres is the source of truth: without it a worker is useless, so fail its start-up.
     await withTimeout(pool.query("select 1"), 10_000, "connecting to Postgres");
   } catch (err) {
-    await close().catch(() => undefined);
-    throw coerceError(err);
+    if (options.requirePostgres ?? true) {
+      await close().catch(() => undefined);
+      throw coerceError(err);
+    }
+    onError("postgres", coerceError(err));
   }
   await waitForRedis(redis, 2_000); // optional: on timeout it keeps reconnecting in the background
   try {
