@@ -3,70 +3,35 @@
  * PENDING, takes it over under a new claim and completes it once. The dead worker's late
  * completion (simulated with its old claim number) is refused by the fencing check.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type pg from "pg";
-import { createPool } from "../../services/core/db.js";
+import { describe, expect, it } from "vitest";
 import { dispatchJob } from "../../services/core/dispatch.js";
-import { JobRepository } from "../../services/core/jobs/repository.js";
-import { JobQueue } from "../../services/core/queue.js";
-import {
-  AMQP_URL,
-  createTestDatabase,
-  deleteQueueTopology,
-  eventually,
-  killAllWorkers,
-  spawnWorker,
-  testQueueName,
-  workerEnv,
-  type TestDatabase,
-} from "../support/jobstack.js";
+import { eventually, spawnWorker, workerEnv } from "../support/jobstack.js";
+import { useJobSystem } from "../support/job-system-fixture.js";
 
-let db: TestDatabase;
-let pool: pg.Pool;
-let repo: JobRepository;
-let queue: JobQueue;
-const queueName = testQueueName();
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool({ databaseUrl: db.url });
-  repo = new JobRepository(pool);
-  queue = new JobQueue({ url: AMQP_URL, queue: queueName });
-  await queue.connect();
-});
-afterEach(async () => {
-  expect(await killAllWorkers()).toBe(0); // each test stops the workers it started
-});
-afterAll(async () => {
-  await killAllWorkers();
-  await queue?.close();
-  await deleteQueueTopology(queueName);
-  await pool?.end();
-  await db?.drop();
-});
+const fx = useJobSystem();
 
 describe("a worker killed with SIGKILL mid-job", () => {
   it("loses the job to another worker after its lease expires, and its late completion is fenced off", async () => {
     const env = { LEASE_MS: "1500", REAPER_INTERVAL_MS: "200" };
-    const a = spawnWorker(workerEnv(db, queueName, { ...env, WORKER_ID: "worker-a" }));
-    const { job } = await repo.submit({ type: "record", payload: { sleepMs: 60_000, sleepOnClaim: 1 }, maxAttempts: 3 });
-    expect((await dispatchJob(queue, repo, job)).dispatched).toBe(true);
+    const a = spawnWorker(workerEnv(fx.db, fx.queueName, { ...env, WORKER_ID: "worker-a" }));
+    const { job } = await fx.repo.submit({ type: "record", payload: { sleepMs: 60_000, sleepOnClaim: 1 }, maxAttempts: 3 });
+    expect((await dispatchJob(fx.queue, fx.repo, job)).dispatched).toBe(true);
 
     await eventually("worker A running the job", async () => {
-      const { rows } = await pool.query("select worker_id from handler_runs where job_id = $1::uuid", [job.id]);
+      const { rows } = await fx.pool.query("select worker_id from handler_runs where job_id = $1::uuid", [job.id]);
       return rows[0]?.worker_id === "worker-a";
     }, 60_000);
     a.kill("SIGKILL");
     expect(await a.exited).toBe("SIGKILL");
 
-    const b = spawnWorker(workerEnv(db, queueName, { ...env, WORKER_ID: "worker-b" }));
+    const b = spawnWorker(workerEnv(fx.db, fx.queueName, { ...env, WORKER_ID: "worker-b" }));
     const done = await eventually("takeover completes", async () => {
-      const j = await repo.get(job.id);
+      const j = await fx.repo.get(job.id);
       return j?.state === "COMPLETED" ? j : null;
     }, 60_000);
     expect(done).toMatchObject({ claim: 2, attempts: 2, result: { claim: 2 } });
 
-    const log = await repo.transitions(job.id);
+    const log = await fx.repo.transitions(job.id);
     expect(log.map((t) => `${t.from}>${t.to} claim=${t.claim} by=${t.workerId}`)).toEqual([
       "null>PENDING claim=0 by=null",
       "PENDING>RUNNING claim=1 by=worker-a",
@@ -75,20 +40,20 @@ describe("a worker killed with SIGKILL mid-job", () => {
       "RUNNING>COMPLETED claim=2 by=worker-b",
     ]);
     expect(log[2]!.reason).toMatch(/lease expired \(claim 1 held by worker-a\)/);
-    const runs = await pool.query("select claim::integer, worker_id from handler_runs where job_id = $1::uuid order by id", [job.id]);
+    const runs = await fx.pool.query("select claim::integer, worker_id from handler_runs where job_id = $1::uuid order by id", [job.id]);
     expect(runs.rows).toEqual([
       { claim: 1, worker_id: "worker-a" },
       { claim: 2, worker_id: "worker-b" },
     ]);
 
     // The dead worker "wakes up" and reports its result with the claim it held.
-    const late = await repo.complete(job.id, 1, "worker-a", { late: true });
+    const late = await fx.repo.complete(job.id, 1, "worker-a", { late: true });
     expect(late).toMatchObject({ ok: false, code: "conflict", state: "COMPLETED" });
-    const lateFail = await repo.fail(job.id, 1, "worker-a", { error: "late", retryable: true });
+    const lateFail = await fx.repo.fail(job.id, 1, "worker-a", { error: "late", retryable: true });
     expect(lateFail.ok).toBe(false);
-    expect(await repo.renewLease(job.id, 1, 1000)).toBe(false);
-    expect(await repo.get(job.id)).toMatchObject({ state: "COMPLETED", result: { claim: 2 } });
-    expect((await repo.transitions(job.id)).filter((t) => t.to === "COMPLETED")).toHaveLength(1);
+    expect(await fx.repo.renewLease(job.id, 1, 1000)).toBe(false);
+    expect(await fx.repo.get(job.id)).toMatchObject({ state: "COMPLETED", result: { claim: 2 } });
+    expect((await fx.repo.transitions(job.id)).filter((t) => t.to === "COMPLETED")).toHaveLength(1);
 
     b.kill("SIGTERM");
     expect(await b.exited).toBe(0);

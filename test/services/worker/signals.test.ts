@@ -2,60 +2,25 @@
  * The worker process: /healthz on HEALTH_PORT, a first SIGTERM drains (the in-flight job
  * finishes, exit 0), a second signal exits at once (130).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type pg from "pg";
-import { createPool } from "../../../services/core/db.js";
+import { describe, expect, it } from "vitest";
 import { dispatchJob } from "../../../services/core/dispatch.js";
-import { JobRepository } from "../../../services/core/jobs/repository.js";
-import { JobQueue } from "../../../services/core/queue.js";
-import {
-  AMQP_URL,
-  createTestDatabase,
-  deleteQueueTopology,
-  eventually,
-  killAllWorkers,
-  spawnWorker,
-  testQueueName,
-  workerEnv,
-  type TestDatabase,
-} from "../../support/jobstack.js";
+import { eventually, spawnWorker, workerEnv } from "../../support/jobstack.js";
 import { spareport } from "../../support/ports.js";
+import { useJobSystem } from "../../support/job-system-fixture.js";
 
-let db: TestDatabase;
-let pool: pg.Pool;
-let repo: JobRepository;
-let queue: JobQueue;
-const queueName = testQueueName();
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool({ databaseUrl: db.url });
-  repo = new JobRepository(pool);
-  queue = new JobQueue({ url: AMQP_URL, queue: queueName });
-  await queue.connect();
-});
-afterEach(async () => {
-  expect(await killAllWorkers()).toBe(0); // each test stops the workers it started
-});
-afterAll(async () => {
-  await killAllWorkers();
-  await queue?.close();
-  await deleteQueueTopology(queueName);
-  await pool?.end();
-  await db?.drop();
-});
+const fx = useJobSystem();
 
 async function runningJob(payload: unknown) {
-  const { job } = await repo.submit({ type: "sleep", payload });
-  await dispatchJob(queue, repo, job);
-  await eventually("job running", async () => (await repo.get(job.id))?.state === "RUNNING", 60_000);
+  const { job } = await fx.repo.submit({ type: "sleep", payload });
+  await dispatchJob(fx.queue, fx.repo, job);
+  await eventually("job running", async () => (await fx.repo.get(job.id))?.state === "RUNNING", 60_000);
   return job;
 }
 
 describe("worker process signals", () => {
   it("serves /healthz and drains on the first SIGTERM: the in-flight job completes, exit 0", async () => {
     const port = await spareport();
-    const w = spawnWorker(workerEnv(db, queueName, { HEALTH_PORT: String(port), SHUTDOWN_TIMEOUT_MS: "30000" }));
+    const w = spawnWorker(workerEnv(fx.db, fx.queueName, { HEALTH_PORT: String(port), SHUTDOWN_TIMEOUT_MS: "30000" }));
     const health = await eventually("healthz", async () => {
       const res = await fetch(`http://127.0.0.1:${port}/healthz`);
       return res.status === 200 ? ((await res.json()) as { status: string }) : null;
@@ -66,16 +31,16 @@ describe("worker process signals", () => {
     const job = await runningJob({ ms: 1_500 });
     w.kill("SIGTERM");
     expect(await w.exited, w.output()).toBe(0);
-    expect((await repo.get(job.id))?.state).toBe("COMPLETED");
+    expect((await fx.repo.get(job.id))?.state).toBe("COMPLETED");
   });
 
   it("exits at once on a second signal", async () => {
-    const w = spawnWorker(workerEnv(db, queueName, { SHUTDOWN_TIMEOUT_MS: "60000" }));
+    const w = spawnWorker(workerEnv(fx.db, fx.queueName, { SHUTDOWN_TIMEOUT_MS: "60000" }));
     const job = await runningJob({ ms: 60_000 });
     w.kill("SIGTERM");
     w.kill("SIGINT");
     expect(await w.exited).toBe(130);
     // Nobody released it: the lease runs out and a reaper takes it back (see test/reliability).
-    expect((await repo.get(job.id))?.state).toBe("RUNNING");
+    expect((await fx.repo.get(job.id))?.state).toBe("RUNNING");
   });
 });
