@@ -4,9 +4,11 @@
 // version, so two writers that commit A then B but reach Redis as B then A leave B in place.
 //
 // Known limit: if the newer entry is evicted (allkeys-lru) *between* the two delayed writes,
-// the older write finds no entry to compare with and lands; it then lives until the next
-// write of that job or its TTL. Writers write right after commit, so the window is the
-// delay of one Redis round trip.
+// the older write finds no entry to compare with and lands; and a write that fails while Redis
+// blips leaves the previous entry in place. Both can only leave a state that is not settled
+// (PENDING, RUNNING, FAILED — a settled job has no later write to lose), so such entries live
+// only `activeTtlSeconds` (15 s by default): stale answers are bounded to that, and settled
+// jobs, which clients poll for, keep the long TTL.
 
 import { Redis } from "ioredis";
 import { coerceError } from "./errors.js";
@@ -76,9 +78,14 @@ export async function waitForRedis(redis: Redis, timeoutMs = 2_000): Promise<boo
   });
 }
 
+/** States no transition leaves: their cache entries can never be superseded. */
+const SETTLED: ReadonlySet<Job["state"]> = new Set(["COMPLETED", "CANCELLED"]);
+
 export interface JobCacheOptions {
-  /** @default 3600 */
+  /** TTL of a settled job (COMPLETED, CANCELLED). @default 3600 */
   readonly ttlSeconds?: number;
+  /** TTL of a job that can still change; bounds how long a lost or reordered write can show. @default 15 */
+  readonly activeTtlSeconds?: number;
   /** @default "jobstack:" */
   readonly prefix?: string;
   readonly onError?: (err: Error, op: "get" | "put" | "delete") => void;
@@ -86,6 +93,7 @@ export interface JobCacheOptions {
 
 export class JobCache {
   private readonly ttl: number;
+  private readonly activeTtl: number;
   private readonly prefix: string;
   private readonly redis: RedisWithScripts;
 
@@ -94,6 +102,7 @@ export class JobCache {
     private readonly options: JobCacheOptions = {},
   ) {
     this.ttl = options.ttlSeconds ?? 3600;
+    this.activeTtl = Math.min(this.ttl, options.activeTtlSeconds ?? 15);
     this.prefix = options.prefix ?? "jobstack:";
     if (!("jobstackPutIfNewer" in redis)) redis.defineCommand("jobstackPutIfNewer", { numberOfKeys: 1, lua: PUT_IF_NEWER });
     this.redis = redis as RedisWithScripts;
@@ -106,7 +115,8 @@ export class JobCache {
   /** Writes the job unless a newer version is cached. Never throws: Redis is optional. */
   async put(job: Job): Promise<CachePutResult | null> {
     try {
-      const r = await this.redis.jobstackPutIfNewer(this.key(job.id), String(job.version), JSON.stringify(job), String(this.ttl));
+      const ttl = SETTLED.has(job.state) ? this.ttl : this.activeTtl;
+      const r = await this.redis.jobstackPutIfNewer(this.key(job.id), String(job.version), JSON.stringify(job), String(ttl));
       return r === 1 ? CachePutResult.Written : CachePutResult.Stale;
     } catch (err) {
       this.options.onError?.(coerceError(err), "put");

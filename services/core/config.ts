@@ -29,7 +29,9 @@
 //   RETRY_MAX_MS        cap of the retry delay                default 300000
 //   SHUTDOWN_TIMEOUT_MS how long a draining worker waits for in-flight jobs  default 25000
 //                       (below Kubernetes' 30 s grace period, so release still happens)
-//   CACHE_TTL_SECONDS   TTL of a cached job                   default 3600
+//   CACHE_TTL_SECONDS   TTL of a cached COMPLETED or CANCELLED job        default 3600
+//   CACHE_ACTIVE_TTL_SECONDS  TTL of a cached job that can still change; bounds how long a
+//                       lost or reordered cache write can show              default 15
 //   CACHE_PREFIX        Redis key prefix (lets several systems or tests share a Redis)  default "jobstack:"
 //   JOB_HANDLER_MODULES comma-separated module paths whose `register(registry)` adds job
 //                       types (demos and tests); empty by default
@@ -63,6 +65,7 @@ export interface ServiceConfig {
   readonly retryMaxMs: number;
   readonly shutdownTimeoutMs: number;
   readonly cacheTtlSeconds: number;
+  readonly cacheActiveTtlSeconds: number;
   readonly cachePrefix: string;
   readonly handlerModules: readonly string[];
   readonly bodyLimitBytes: number;
@@ -131,6 +134,7 @@ const schema = z.object({
   RETRY_MAX_MS: int(0, 86_400_000, 300_000),
   SHUTDOWN_TIMEOUT_MS: int(0, 3_600_000, 25_000),
   CACHE_TTL_SECONDS: int(1, 30 * 86_400, 3_600),
+  CACHE_ACTIVE_TTL_SECONDS: int(1, 86_400, 15),
   CACHE_PREFIX: z.string().max(100).default("jobstack:"),
   JOB_HANDLER_MODULES: z.string().default(""),
   BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024, 1024 * 1024),
@@ -181,6 +185,7 @@ export function loadServiceConfig(role: ServiceRole, env: NodeJS.ProcessEnv = pr
     retryMaxMs: d.RETRY_MAX_MS,
     shutdownTimeoutMs: d.SHUTDOWN_TIMEOUT_MS,
     cacheTtlSeconds: d.CACHE_TTL_SECONDS,
+    cacheActiveTtlSeconds: d.CACHE_ACTIVE_TTL_SECONDS,
     cachePrefix: d.CACHE_PREFIX,
     handlerModules: Object.freeze(
       d.JOB_HANDLER_MODULES.split(",")

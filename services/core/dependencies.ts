@@ -69,7 +69,7 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
   const repo = new JobRepository(pool, {
     onTransition: (from, to) => metrics.transitions.inc({ from: from ?? "none", to }),
   });
-  const cache = new JobCache(redis, { ttlSeconds: config.cacheTtlSeconds, prefix: config.cachePrefix, onError: (err) => onError("cache", err) });
+  const cache = new JobCache(redis, { ttlSeconds: config.cacheTtlSeconds, activeTtlSeconds: config.cacheActiveTtlSeconds, prefix: config.cachePrefix, onError: (err) => onError("cache", err) });
 
   let closed: Promise<void> | null = null;
   const close = () =>

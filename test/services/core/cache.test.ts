@@ -46,6 +46,24 @@ afterAll(async () => {
 const fake = (id: string, version: number, state: Job["state"]): Job =>
   ({ id, version, state, type: "noop", attempts: 0, maxAttempts: 3, payload: null, result: null, error: null, createdAt: "", updatedAt: "", claim: 0 }) as unknown as Job;
 
+describe("JobCache TTLs", () => {
+  it("keeps settled jobs long and jobs that can still change briefly, so a lost write heals", async () => {
+    const { redis } = await cacheOn(REDIS_URL);
+    const cache = new JobCache(redis, { prefix, ttlSeconds: 3600, activeTtlSeconds: 15 });
+    const ttlOf = async (state: Job["state"]) => {
+      const id = crypto.randomUUID();
+      await cache.put(fake(id, 1, state));
+      return redis.ttl(cache.key(id));
+    };
+    for (const state of ["PENDING", "RUNNING", "FAILED"] as const) {
+      const ttl = await ttlOf(state);
+      expect(ttl, state).toBeGreaterThan(0);
+      expect(ttl, state).toBeLessThanOrEqual(15);
+    }
+    for (const state of ["COMPLETED", "CANCELLED"] as const) expect(await ttlOf(state), state).toBeGreaterThan(3000);
+  });
+});
+
 describe("JobCache versioning", () => {
   it("never lets an older write replace a newer one", async () => {
     const { cache } = await cacheOn(REDIS_URL);
