@@ -5,6 +5,7 @@
  * first and to Postgres on a miss. `JobCache` never throws and its writes are versioned, so a
  * cache outage costs a database read and a late write cannot regress a job's state.
  */
+import { isDeepStrictEqual } from "node:util";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { dispatchJob } from "../../core/dispatch.js";
 import type { Job, TransitionOutcome } from "../../core/jobs/types.js";
@@ -63,6 +64,18 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, options: Jo
       // Both only after the commit; neither depends on the other (the cache write is versioned).
       await Promise.all([cache.put(job), dispatch(job, "api", request.log)]);
     } else {
+      // A key reused for a different request is a client bug that would otherwise pass
+      // silently (the caller believes a second job exists): refuse it, as payment APIs do.
+      const differs = [
+        job.type !== body.type && "type",
+        !isDeepStrictEqual(job.payload, body.payload ?? {}) && "payload",
+        body.maxAttempts !== undefined && job.maxAttempts !== body.maxAttempts && "maxAttempts",
+      ].filter((f): f is string => f !== false);
+      if (differs.length > 0) {
+        throw new ApiError(409, "idempotency_key_reused", `idempotencyKey was used for a different request (job ${job.id})`, [
+          ...differs.map((path) => ({ part: "body", path, message: "differs from the request that first used this idempotencyKey" })),
+        ]);
+      }
       // The first request's job, as it is now. Its dispatch is the first request's (or the
       // sweeper's) business; publishing again here would only add duplicates.
       reply.header("idempotent-replayed", "true");

@@ -217,6 +217,19 @@ describe("POST /jobs", () => {
     expect(await stack.queueDepth()).toBe(depth + 1);
   });
 
+  it("refuses a reused idempotencyKey with a different request, naming what differs", async () => {
+    const first = await submit({ type: "sleep", payload: { ms: 5 }, idempotencyKey: "reuse-1" });
+    expect(first.status).toBe(202);
+    const same = await submit({ type: "sleep", payload: { ms: 5 }, idempotencyKey: "reuse-1" });
+    expect(same.status).toBe(202);
+    const other = await submit({ type: "sleep", payload: { ms: 6 }, maxAttempts: 7, idempotencyKey: "reuse-1" });
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe("idempotency_key_reused");
+    expect(other.body.error.details.map((d: { path: string }) => d.path)).toEqual(["payload", "maxAttempts"]);
+    const rows = await stack.pool.query("select count(*)::int as n from jobs where idempotency_key = $1::text", ["reuse-1"]);
+    expect(rows.rows[0].n).toBe(1);
+  });
+
   it("concurrent submissions with one key still make one job", async () => {
     const body = { type: "noop", idempotencyKey: "burst-key" };
     const answers = await Promise.all(Array.from({ length: 10 }, () => submit(body)));
