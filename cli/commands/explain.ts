@@ -5,7 +5,7 @@
  * see what switching runtimes would do.
  */
 import { leafPaths } from "../../stacks/config/merge.js";
-import { loadEnvironment, serviceEnvironment, type ResolvedEnvironment } from "../../stacks/config/index.js";
+import { CLI_FLAGS, loadEnvironment, serviceEnvironment, type ResolvedEnvironment } from "../../stacks/config/index.js";
 import { renderTable } from "../table.js";
 
 export interface ExplainRow {
@@ -98,7 +98,7 @@ export function explainRows(env: ResolvedEnvironment): ExplainRow[] {
 }
 
 export function explainCommand(opts: { env: string; preset?: string; json: boolean }): string {
-  const env = loadEnvironment(opts.env, opts.preset);
+  const env = loadEnvironment(opts.env, opts.preset, undefined, CLI_FLAGS);
   const rows = explainRows(env);
   if (opts.json) {
     return JSON.stringify(

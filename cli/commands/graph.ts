@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadEnvironments } from "../../stacks/config/index.js";
+import { CLI_FLAGS, loadEnvironments } from "../../stacks/config/index.js";
 import { toDot, toMermaid, topologyGraph } from "../../stacks/policy/graph.js";
 import { loadSynthOutput, SynthOutputError } from "../../stacks/policy/load.js";
 import { synthesize } from "../../stacks/synth.js";
@@ -37,7 +37,7 @@ export async function graphCommand(opts: GraphOptions): Promise<string> {
       throw err;
     }
   }
-  const environments = loadEnvironments({ envs: [opts.env], ...(opts.preset ? { preset: opts.preset } : {}) });
+  const environments = loadEnvironments({ envs: [opts.env], ...(opts.preset ? { preset: opts.preset } : {}), from: CLI_FLAGS });
   const dir = mkdtempSync(join(tmpdir(), "jobstack-graph-"));
   try {
     synthesize(environments, dir);

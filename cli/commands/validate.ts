@@ -46,7 +46,12 @@ export async function validateCommand(opts: ValidateOptions, out: (s: string) =>
       // Like `cdktf synth`: JOBSTACK_ENVS / JOBSTACK_PRESET apply unless --env / --preset say otherwise.
       const fromEnv = selectionFromEnv();
       entries = entriesOf(
-        validateSelection({ ...fromEnv, ...(opts.env ? { envs: [opts.env] } : {}), ...(opts.preset ? { preset: opts.preset } : {}) }),
+        validateSelection({
+          ...fromEnv,
+          ...(opts.env ? { envs: [opts.env] } : {}),
+          ...(opts.preset ? { preset: opts.preset } : {}),
+          from: { envs: opts.env ? "--env" : "JOBSTACK_ENVS", preset: opts.preset ? "--preset" : "JOBSTACK_PRESET" },
+        }),
       );
     } catch (err) {
       if (!(err instanceof ConfigError) || opts.format === "text") throw err; // cli/run.ts prints it, exit 1

@@ -23,7 +23,15 @@ export interface Selection {
   /** Environments to synthesize; all of them when undefined. */
   readonly envs?: readonly string[];
   readonly preset?: string;
+  /**
+   * Where `envs` and `preset` came from, named in errors.
+   * @default { envs: "JOBSTACK_ENVS", preset: "JOBSTACK_PRESET" }
+   */
+  readonly from?: { readonly envs: string; readonly preset: string };
 }
+
+/** The labels for a selection made with the CLI's `--env` / `--preset`. */
+export const CLI_FLAGS = { envs: "--env", preset: "--preset" } as const;
 
 /**
  * Reads `JOBSTACK_ENVS` (comma-separated), `JOBSTACK_PRESET` and `JOBSTACK_ENVIRONMENTS_DIR`
@@ -47,7 +55,7 @@ export function loadEnvironments(selection: Selection = {}, options: Omit<Resolv
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length > 0) {
     throw new ConfigError(
-      unknown.map((n) => ({ file: "JOBSTACK_ENVS", path: "", message: `unknown environment "${n}" (known: ${known.join(", ")})` })),
+      unknown.map((n) => ({ file: selection.from?.envs ?? "JOBSTACK_ENVS", path: "", message: `unknown environment "${n}" (known: ${known.join(", ")})` })),
     );
   }
   const issues: ConfigIssue[] = [];
@@ -57,7 +65,7 @@ export function loadEnvironments(selection: Selection = {}, options: Omit<Resolv
       resolved.push(
         resolveEnvironmentFile(environmentFile(dir, name), {
           ...(options.presetsDir ? { presetsDir: options.presetsDir } : {}),
-          ...(selection.preset ? { presetOverride: selection.preset } : {}),
+          ...(selection.preset ? { presetOverride: selection.preset, presetOverrideFrom: selection.from?.preset ?? "JOBSTACK_PRESET" } : {}),
         }),
       );
     } catch (err) {
@@ -69,9 +77,9 @@ export function loadEnvironments(selection: Selection = {}, options: Omit<Resolv
   return resolved;
 }
 
-/** Loads one environment by name, honouring an explicit preset. */
-export function loadEnvironment(name: string, preset?: string, dir = ENVIRONMENTS_DIR): ResolvedEnvironment {
-  const [env] = loadEnvironments({ envs: [name], ...(preset ? { preset } : {}) }, { dir });
+/** Loads one environment by name, honouring an explicit preset (errors name `from`). */
+export function loadEnvironment(name: string, preset?: string, dir = ENVIRONMENTS_DIR, from?: Selection["from"]): ResolvedEnvironment {
+  const [env] = loadEnvironments({ envs: [name], ...(preset ? { preset } : {}), ...(from ? { from } : {}) }, { dir });
   return env!;
 }
 

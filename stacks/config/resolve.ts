@@ -37,6 +37,8 @@ export interface ResolvedEnvironment {
 export interface ResolveOptions {
   /** Preset to use instead of the file's `preset` (what `JOBSTACK_PRESET` sets). */
   readonly presetOverride?: string;
+  /** Where the override came from, named in errors. @default "JOBSTACK_PRESET" */
+  readonly presetOverrideFrom?: string;
   /** Where preset files live. @default the shipped presets/ folder */
   readonly presetsDir?: string;
 }
@@ -62,7 +64,7 @@ export function resolveEnvironmentSource(name: string, source: YamlSource, optio
   const presetSource = readPresetSource(
     presetName,
     options.presetsDir,
-    options.presetOverride ? { file: "JOBSTACK_PRESET", path: "" } : { file: source.file, path: "preset" },
+    options.presetOverride ? { file: options.presetOverrideFrom ?? "JOBSTACK_PRESET", path: "" } : { file: source.file, path: "preset" },
   );
   const overridden = leafPaths(environment.overrides);
   // Blame the file the offending value came from: the environment's overrides or the preset.

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listPresets } from "../../presets/index.js";
-import { ConfigError, listEnvironments, loadEnvironments, type ResolvedEnvironment } from "../config/index.js";
+import { ConfigError, listEnvironments, loadEnvironments, type ResolvedEnvironment, type Selection } from "../config/index.js";
 import { synthesize } from "../synth.js";
 import { loadSynthOutput } from "./load.js";
 import { checkStacks, type StackReport } from "./registry.js";
@@ -33,7 +33,7 @@ export function synthesizeAndCheck(environments: readonly ResolvedEnvironment[])
 }
 
 /** Throws ConfigError when any selected environment is invalid (as `cdktf synth` would). */
-export function validateSelection(selection: { readonly envs?: readonly string[]; readonly preset?: string }): StackReport[] {
+export function validateSelection(selection: Selection): StackReport[] {
   return synthesizeAndCheck(loadEnvironments(selection));
 }
 

@@ -41,10 +41,13 @@ describe("jobstack explain", () => {
     expect(doc.env.worker.WORKER_CONCURRENCY).toBe("8");
   });
 
-  it("exits 1 with the file and field for an invalid configuration", async () => {
+  it("exits 1 naming the flag at fault, not an environment variable nobody set", async () => {
     const r = await cli("explain", "--env", "dev", "--preset", "nope");
     expect(r.code).toBe(1);
-    expect(r.err).toContain('unknown preset "nope"');
+    expect(r.err).toContain('--preset: unknown preset "nope"');
+    const e = await cli("explain", "--env", "nope");
+    expect(e.code).toBe(1);
+    expect(e.err).toContain('--env: unknown environment "nope" (known: dev, prod, staging)');
   });
 
   it("exits 2 on usage errors", async () => {
