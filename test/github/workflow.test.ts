@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tsImport } from "tsx/esm/api";
 import type { WorkflowTemplate } from "@actions/workflow-parser";
-import { listEnvironments } from "../../stacks/config/index.js";
+import { listEnvironments, loadEnvironment } from "../../stacks/config/index.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const FILE = join(ROOT, ".github", "workflows", "jobstack.yml");
@@ -104,7 +104,7 @@ describe(".github/workflows/jobstack.yml", () => {
   it("on main, per environment: synth, validate that output, deploy with secrets from the store", () => {
     const j = job("deploy");
     expect(String(j.if)).toContain("push");
-    expect(text(j.strategy)).toContain('"environment":["dev","staging","prod"]');
+    expect(text(j.strategy)).toContain('"environment":["staging","prod"]');
     const envs = text((j as { env?: unknown }).env);
     expect(envs).toContain("JOBSTACK_PRESET");
     expect(envs).toMatch(/inputs\.preset \|\| vars\.JOBSTACK_PRESET/);
@@ -113,7 +113,7 @@ describe(".github/workflows/jobstack.yml", () => {
       "npm ci",
       "npx cdktf synth",
       "npx jobstack validate --out cdktf.out --env ${{ matrix.environment }}",
-      "npx cdktf deploy ${{ matrix.environment }} --auto-approve",
+      "npx cdktf deploy ${{ matrix.environment }} --skip-synth --auto-approve",
     ]);
     const deployStep = (j.steps ?? []).find((s) => String(plain(s.run) ?? "").startsWith("npx cdktf deploy")) as { env?: unknown } | undefined;
     const stepEnv = text(deployStep?.env);
@@ -126,6 +126,14 @@ describe(".github/workflows/jobstack.yml", () => {
   it("deploys only environments that exist", () => {
     const matrixEnvs = (plain(job("deploy").strategy) as { matrix: { environment: string[] } }).matrix.environment;
     expect(matrixEnvs.filter((e) => !listEnvironments().includes(e))).toEqual([]);
+  });
+
+  it("deploys only environments whose state outlives the runner, one at a time, stopping at the first failure", () => {
+    const strategy = plain(job("deploy").strategy) as { "fail-fast": boolean; "max-parallel": number; matrix: { environment: string[] } };
+    expect(strategy["fail-fast"]).toBe(true);
+    expect(strategy["max-parallel"]).toBe(1);
+    const local = strategy.matrix.environment.filter((e) => loadEnvironment(e).environment.backend.type === "local");
+    expect(local).toEqual([]);
   });
 
   it("every run: calls only npm scripts, jobstack subcommands/options and cdktf commands that exist", () => {
