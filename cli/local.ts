@@ -88,6 +88,8 @@ export async function runLocal(options: LocalOptions): Promise<number> {
     ...base,
     ...serviceEnvironment(resolved, "api"),
     PORT: String(port),
+    // The token is printed to the terminal: keep the API off the network.
+    HOST: "127.0.0.1",
     API_TOKEN: token,
     ...options.extraEnv,
   });
@@ -96,6 +98,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
       ...base,
       ...serviceEnvironment(resolved, "worker"),
       HEALTH_PORT: String(healthPortBase === 0 ? 0 : healthPortBase + i - 1),
+      HOST: "127.0.0.1",
       WORKER_ID: `local-worker-${i}`,
       ...options.extraEnv,
     });

@@ -78,8 +78,9 @@ async function main(): Promise<void> {
   process.on("SIGINT", (s) => void stop(s));
 
   try {
-    // 0.0.0.0: in a container the probe and the load balancer come from outside the loopback.
-    await app.listen({ port: config.port, host: "0.0.0.0" });
+    // HOST defaults to 0.0.0.0: in a container the probe and the load balancer come from
+    // outside the loopback. `jobstack local` narrows it to 127.0.0.1.
+    await app.listen({ port: config.port, host: config.host });
   } catch (raw) {
     logger.error({ err: coerceError(raw) }, "cannot listen");
     await deps.close().catch(() => undefined);

@@ -7,6 +7,9 @@
 //   AMQP_URL            amqp://…                             api, worker
 //   PORT                api HTTP port                        default 8080
 //   HEALTH_PORT         worker /healthz (and /metrics) port  default 8081
+//   HOST                address the api and the worker's health server listen on
+//                       default 0.0.0.0 (containers: probes come from outside the loopback);
+//                       `jobstack local` sets 127.0.0.1
 //   API_TOKEN           bearer token for /jobs*, ≥ 16 chars  api only, required
 //   JOB_QUEUE           RabbitMQ queue name                  default "jobs"
 //   WORKER_CONCURRENCY  jobs in flight per worker = prefetch default 8
@@ -48,6 +51,7 @@ export interface ServiceConfig {
   readonly redisUrl: string;
   readonly amqpUrl: string;
   readonly port: number;
+  readonly host: string;
   readonly healthPort: number;
   readonly apiToken: string;
   readonly jobQueue: string;
@@ -110,6 +114,7 @@ const schema = z.object({
   REDIS_URL: optionalUrl(["redis:", "rediss:"]),
   AMQP_URL: optionalUrl(["amqp:", "amqps:"]),
   PORT: int(0, 65535, 8080),
+  HOST: z.string().min(1).default("0.0.0.0"),
   HEALTH_PORT: int(0, 65535, 8081),
   API_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
   JOB_QUEUE: z
@@ -168,6 +173,7 @@ export function loadServiceConfig(role: ServiceRole, env: NodeJS.ProcessEnv = pr
     redisUrl: d.REDIS_URL ?? "",
     amqpUrl: d.AMQP_URL ?? "",
     port: d.PORT,
+    host: d.HOST,
     healthPort: d.HEALTH_PORT,
     apiToken: d.API_TOKEN ?? "",
     jobQueue: d.JOB_QUEUE,

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   });
   const health = await startHealthServer({
     port: config.healthPort,
+    host: config.host,
     registry: metrics.registry,
     status: () => ({ workerId: config.workerId, inFlight: worker.inFlightCount, draining: worker.isDraining }),
   });

@@ -3,6 +3,7 @@
  * processes, a job submitted over HTTP with the printed token and seen COMPLETED, then a
  * graceful stop after which no child process remains.
  */
+import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
@@ -62,6 +63,9 @@ describe("runLocal", () => {
       expect(info.pids).toHaveLength(3);
       expect(lines.join("\n")).toContain(`API token: ${token}`);
       expect(lines.join("\n")).toContain(`http://127.0.0.1:${port}`);
+      // The printed token must not open the API to the network: it listens on loopback only.
+      const listening = execFileSync("ss", ["-Hltn", `sport = :${port}`], { encoding: "utf8" });
+      expect(listening.trim().split(/\s+/)[3]).toBe(`127.0.0.1:${port}`);
 
       expect((await call(`${url}/jobs`, jsonPost(null, { type: "noop" }))).status).toBe(401);
       const submitted = await call(`${url}/jobs`, jsonPost(info.token, { type: "hash", payload: { rounds: 1000 } }));
