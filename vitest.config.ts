@@ -5,6 +5,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/setup/temp-dirs.ts"],
     pool: "forks",
     testTimeout: 60_000,
     hookTimeout: 120_000,
