@@ -1,7 +1,8 @@
 /**
  * A stateful backend (Postgres, Redis, RabbitMQ): a StatefulSet of one with a PVC per data
  * volume, a headless Service named after the service (so `postgres:5432` in the connection URLs
- * resolves to the pod), and a ConfigMap per config file.
+ * resolves to the pod), a ConfigMap per config file, and one for Postgres' settings
+ * (postgres-settings.ts).
  *
  * - PVCs outlive the pods and the StatefulSet: `persistent_volume_claim_retention_policy` is
  *   Retain on delete and on scale-down (Kubernetes ≥ 1.27), so `cdktf destroy` leaves the data.
@@ -11,7 +12,8 @@
  * - Postgres answers SIGTERM with a *smart* shutdown that waits for every pooled client to
  *   disconnect; Docker stops it with SIGINT, Kubernetes cannot, so a preStop hook runs a fast
  *   shutdown inside the grace period instead of a SIGKILL and crash recovery.
- * - A checksum of the config files is a pod annotation: a changed rabbitmq.conf rolls the pod
+ * - A checksum of the config files (and Postgres' settings) is a pod annotation: a changed
+ *   rabbitmq.conf or setting rolls the pod
  *   (subPath mounts are never refreshed in place).
  */
 import { createHash } from "node:crypto";
@@ -23,6 +25,7 @@ import { Construct } from "constructs";
 import type { ServiceName, ServiceSpec } from "../topology.js";
 import { objectLabels, selectorLabels } from "./labels.js";
 import { configKey, podSpec } from "./pod.js";
+import { externalizeSettings, POSTGRES_SETTINGS_CONFIG_MAP, SETTING_ENV_PREFIX } from "./postgres-settings.js";
 import { storageQuantity } from "./quantities.js";
 
 export const CONFIG_CHECKSUM_ANNOTATION = "jobstack.dev/config-checksum";
@@ -54,7 +57,10 @@ export class DataService extends Construct {
 
   constructor(scope: Construct, id: string, props: DataServiceProps) {
     super(scope, id);
-    const { spec, namespace } = props;
+    const { namespace } = props;
+    // Postgres' -c settings move into a ConfigMap and come back as $(VAR) references.
+    const settings = props.spec.name === "postgres" ? externalizeSettings(props.spec.command) : undefined;
+    const spec: ServiceSpec = settings ? { ...props.spec, command: settings.args } : props.spec;
     if (spec.kind !== "data") throw new Error(`DataService renders data services; ${spec.name} is ${spec.kind}`);
     if (spec.replicas !== 1) throw new Error(`${spec.name}: replicas (${spec.replicas}) must be 1; the data services are not clustered`);
     const labels = objectLabels(spec, props.environment);
@@ -69,6 +75,15 @@ export class DataService extends Construct {
       configMaps[file.name] = map.metadata.name;
       return map;
     });
+    let settingsMapName: string | undefined;
+    if (settings) {
+      const map = new ConfigMapV1(this, "config-postgres-settings", {
+        metadata: { name: POSTGRES_SETTINGS_CONFIG_MAP, namespace, labels },
+        data: settings.settings,
+      });
+      this.configMaps = [...this.configMaps, map];
+      settingsMapName = map.metadata.name; // a reference, so Terraform creates the map first
+    }
 
     this.service = new ServiceV1(this, "service", {
       metadata: { name: spec.name, namespace, labels },
@@ -79,7 +94,8 @@ export class DataService extends Construct {
       },
     });
 
-    const checksum = configChecksum(spec);
+    const parts = [configChecksum(spec), settings?.checksum].filter((c): c is string => c !== undefined);
+    const checksum = parts.length > 1 ? createHash("sha256").update(parts.join("\0")).digest("hex") : parts[0];
     const preStop = PRE_STOP[spec.name];
     this.statefulSet = new StatefulSetV1(this, "stateful-set", {
       metadata: { name: spec.name, namespace, labels },
@@ -102,6 +118,7 @@ export class DataService extends Construct {
           spec: podSpec(spec, {
             secretName: props.secretName,
             configMaps,
+            ...(settingsMapName ? { envFromConfigMaps: [{ name: settingsMapName, prefix: SETTING_ENV_PREFIX }] } : {}),
             fsGroup: true,
             localHostnames: [spec.name],
             terminationGracePeriodSeconds: DATA_GRACE_SECONDS,

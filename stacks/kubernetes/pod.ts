@@ -42,6 +42,8 @@ export interface PodOptions {
   readonly secretName: string;
   /** ConfigMap name for each of the service's config files (by ConfigFile.name). */
   readonly configMaps?: Readonly<Record<string, string>>;
+  /** ConfigMaps whose keys become environment variables (with a prefix). */
+  readonly envFromConfigMaps?: readonly { readonly name: string; readonly prefix: string }[];
   /** Give the pod's volumes to the service's group (StatefulSets: PVCs writable by uid 999). @default false */
   readonly fsGroup?: boolean;
   /** Prefer spreading replicas across nodes. @default false */
@@ -143,6 +145,9 @@ export function container(spec: ServiceSpec, options: PodOptions, mounts: Deploy
     ...(spec.entrypoint ? { command: [...spec.entrypoint] } : {}),
     ...(spec.command.length > 0 ? { args: [...spec.command] } : {}),
     env: containerEnv(spec, options.secretName),
+    ...(options.envFromConfigMaps?.length
+      ? { envFrom: options.envFromConfigMaps.map((m) => ({ prefix: m.prefix, configMapRef: { name: m.name } })) }
+      : {}),
     port: spec.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: "TCP" })),
     resources: { limits: resources, requests: resources },
     ...(withProbes && spec.health ? probes(spec.health) : {}),

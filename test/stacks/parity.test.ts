@@ -39,10 +39,18 @@ function kubernetesViews(json: Json): Record<Service, ServiceView> {
       if (volume?.config_map) files[m.mount_path] = configMaps.get(volume.config_map.name)![m.sub_path]!;
     }
     const limits = c.resources.limits;
+    // What the container sees: its env, plus ConfigMaps pulled in with envFrom; Kubernetes
+    // expands $(NAME) in args from that environment (Postgres' settings travel this way).
+    const env: Record<string, string> = Object.fromEntries(((c.env ?? []) as Json[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+    const expanded: Record<string, string> = { ...env };
+    for (const from of (c.env_from ?? []) as Json[]) {
+      for (const [key, value] of Object.entries(configMaps.get(from.config_map_ref.name) ?? {})) expanded[`${from.prefix ?? ""}${key}`] = value;
+    }
+    const expand = (arg: string) => arg.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => expanded[name] ?? whole);
     views[w.name as Service] = {
-      env: Object.fromEntries(((c.env ?? []) as Json[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value])),
+      env,
       entrypoint: c.command ?? [],
-      args: c.args ?? [],
+      args: ((c.args ?? []) as string[]).map(expand),
       files,
       memoryMiB: Number(/^(\d+)Mi$/.exec(limits.memory)![1]),
       cpu: Number(/^(\d+)m$/.exec(limits.cpu)![1]) / 1000,

@@ -67,6 +67,24 @@ describe("DataService", () => {
     expect(configChecksum(changed)).not.toBe(configChecksum(rabbit));
   });
 
+  it("keeps Postgres' settings in a ConfigMap that the -c arguments read through envFrom", () => {
+    const json = render("postgres");
+    const pg = service(topology, "postgres");
+    const [map] = resources(json, "kubernetes_config_map_v1");
+    expect(map!.body.metadata.name).toBe("postgres-settings");
+    const derived = Object.fromEntries(
+      pg.command.flatMap((a, i) => (pg.command[i - 1] === "-c" ? [[a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]] : [])),
+    );
+    expect(map!.body.data).toEqual(derived);
+    expect(Object.keys(derived)).toEqual(expect.arrayContaining(["shared_buffers", "work_mem", "max_connections"]));
+    const [set] = resources(json, "kubernetes_stateful_set_v1");
+    const container = set!.body.spec.template.spec.container[0];
+    expect(container.env_from).toEqual([{ prefix: "PG_SETTING_", config_map_ref: { name: `\${kubernetes_config_map_v1.${map!.id}.metadata[0].name}` } }]);
+    expect(container.args).toContain("shared_buffers=$(PG_SETTING_shared_buffers)");
+    expect((container.args as string[]).filter((a) => /^[a-z_]+=/.test(a) && !a.includes("$(PG_SETTING_"))).toEqual([]);
+    expect(set!.body.spec.template.metadata.annotations[CONFIG_CHECKSUM_ANNOTATION]).toMatch(/^[0-9a-f]{64}$/);
+  });
+
   it("refuses an app service or more than one replica", () => {
     expect(() =>
       synthConstructs((s) => new DataService(s, "x", { namespace: "n", environment: "e", spec: service(topology, "api"), storageClass: "c", secretName: "s" })),
