@@ -68,6 +68,11 @@ export const KubernetesTargetSchema = z.strictObject({
       host: z.string().min(1),
       className: z.string().default("nginx"),
       tlsSecretName: z.string().optional(),
+      /**
+       * Namespace of the ingress controller. When set, only its pods may reach the api;
+       * otherwise any source may (LoadBalancer and NodePort traffic comes from node addresses).
+       */
+      controllerNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label").max(63).optional(),
     })
     .optional(),
 });

@@ -136,7 +136,12 @@ export class KubernetesSystem extends Construct {
     }
     this.dataServices = dataServices;
     this.workloads = workloads;
-    this.networkPolicies = new NetworkPolicies(this, "network-policies", { namespace, topology });
+    const controllerNamespace = target.ingress?.controllerNamespace;
+    this.networkPolicies = new NetworkPolicies(this, "network-policies", {
+      namespace,
+      topology,
+      ...(controllerNamespace ? { ingressControllerNamespace: controllerNamespace } : {}),
+    });
 
     // Stack-level outputs keep plain names: `cdktf output prod` shows `namespace`, `api-service-name`.
     const stack = TerraformStack.of(this);

@@ -4,10 +4,9 @@
  * the server's pods) on its one TCP port — plus DNS to kube-system for pods that open
  * connections (they dial services by name). Data services get no egress at all.
  *
- * The `ingress` edge (clients → api) admits any source on the api port: behind an Ingress the
- * controller's namespace varies by installation, and a LoadBalancer or NodePort Service
- * delivers node-SNATed or client addresses. Narrow it with a namespaceSelector for your
- * controller if the api is only reached through it.
+ * The `ingress` edge (clients → api) admits only the ingress controller's namespace when the
+ * environment names it (`kubernetes.ingress.controllerNamespace`); otherwise any source on the
+ * api port, since a LoadBalancer or NodePort Service delivers node-SNATed or client addresses.
  *
  * Not admitted, on purpose: Prometheus scraping /metrics (add a policy for your monitoring
  * namespace). Kubelet probes come from the node and are not subject to these policies on
@@ -24,6 +23,8 @@ export const DNS_POD_LABELS = { "k8s-app": "kube-dns" } as const;
 export interface NetworkPoliciesProps {
   readonly namespace: string;
   readonly topology: Topology;
+  /** Namespace of the ingress controller, the only source admitted to the api when set. */
+  readonly ingressControllerNamespace?: string;
 }
 
 const tcp = (port: number) => ({ port: String(port), protocol: "TCP" });
@@ -75,7 +76,14 @@ export class NetworkPolicies extends Construct {
               podSelector: { matchLabels: selectorLabels(name) },
               policyTypes: ["Ingress"],
               ingress: incoming.map((e) =>
-                e.from === "ingress" ? { ports: [tcp(e.port)] } : { from: [{ podSelector: { matchLabels: selectorLabels(e.from) } }], ports: [tcp(e.port)] },
+                e.from === "ingress"
+                  ? {
+                      ...(props.ingressControllerNamespace
+                        ? { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": props.ingressControllerNamespace } } }] }
+                        : {}),
+                      ports: [tcp(e.port)],
+                    }
+                  : { from: [{ podSelector: { matchLabels: selectorLabels(e.from) } }], ports: [tcp(e.port)] },
               ),
             },
           }),

@@ -32,4 +32,14 @@ describe("NetworkPolicies", () => {
     const services = topology.services.filter((s) => s.name !== "redis");
     expect(() => render({ ...topology, services })).toThrow(/edge api → redis names a service the topology does not have/);
   });
+
+  it("admits only the ingress controller's namespace to the api when the environment names it", () => {
+    const json = synthConstructs((s) => new NetworkPolicies(s, "network-policies", { namespace: "ns", topology, ingressControllerNamespace: "ingress-nginx" }));
+    const rules = (resourceNamed(json, "kubernetes_network_policy_v1", "api-ingress").body.spec as { ingress: { from?: unknown[] }[] }).ingress;
+    const fromController = rules.filter((r) => JSON.stringify(r.from ?? []).includes("ingress-nginx"));
+    expect(fromController).toEqual([
+      { from: [{ namespace_selector: { match_labels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }], ports: [{ port: "8080", protocol: "TCP" }] },
+    ]);
+    expect(rules.every((r) => (r.from ?? []).length > 0)).toBe(true); // no rule left open to any source
+  });
 });

@@ -130,6 +130,12 @@ export interface PolicyEdges {
 }
 
 /** Reads every NetworkPolicy and lists the connections they admit. */
+/** A peer that selects one namespace by name and no pods: the ingress controller's. */
+function isControllerNamespace(peer: Json): boolean {
+  const labels = peer.namespace_selector?.match_labels as Record<string, string> | undefined;
+  return !peer.pod_selector && !peer.ip_block && labels !== undefined && Object.keys(labels).join() === "kubernetes.io/metadata.name";
+}
+
 export function policyEdges(json: Json): PolicyEdges {
   const result: PolicyEdges = { ingress: new Set(), egress: new Set(), dns: new Set(), malformedDns: new Set(), selectAll: [] };
   for (const { body } of resources(json, "kubernetes_network_policy_v1")) {
@@ -142,7 +148,8 @@ export function policyEdges(json: Json): PolicyEdges {
     }
     for (const rule of types.includes("Ingress") ? ((spec.ingress ?? []) as Json[]) : []) {
       const peers = (rule.from ?? []) as Json[];
-      const sources = peers.length === 0 ? ["ingress"] : peers.map((p) => (p.namespace_selector || p.ip_block ? `other:${JSON.stringify(p)}` : selectedService(p.pod_selector)));
+      // "ingress": from anywhere, or from exactly the ingress controller's namespace.
+      const sources = peers.length === 0 ? ["ingress"] : peers.map((p) => (isControllerNamespace(p) ? "ingress" : p.namespace_selector || p.ip_block ? `other:${JSON.stringify(p)}` : selectedService(p.pod_selector)));
       for (const s of sources) for (const port of portsOf(rule)) result.ingress.add(`${s}->${selected}:${port}`);
     }
     for (const rule of types.includes("Egress") ? ((spec.egress ?? []) as Json[]) : []) {

@@ -245,7 +245,7 @@ describe("no-literal-secrets", () => {
 describe("no-literal-secrets in config files", () => {
   it("Kubernetes: a password in a ConfigMap", () => {
     const s = synth.copy("prod");
-    const cm = resources(s, "kubernetes_config_map_v1").find((r) => r.body.metadata.name === "rabbitmq-conf")!;
+    const cm = resources(s, "kubernetes_config_map_v1").find((r) => (r.body.metadata as { name?: string }).name === "rabbitmq-conf")!;
     const data = cm.body.data as Record<string, string>;
     const file = Object.keys(data)[0]!;
     data[file] += "default_pass = guest\n";
