@@ -13,7 +13,7 @@ import type { JobRepository } from "../core/jobs/repository.js";
 import type { Metrics } from "../core/metrics.js";
 import type { JobQueue } from "../core/queue.js";
 import type { HandlerRegistry } from "../worker/handlers.js";
-import type { ReadinessCheck } from "./readiness.js";
+import { readinessChecks, type ReadinessCheck } from "../core/readiness.js";
 
 export interface ApiDeps {
   readonly repo: JobRepository;
@@ -27,18 +27,6 @@ export interface ApiDeps {
   readonly handlers: Pick<HandlerRegistry, "has" | "types" | "validate">;
   /** One check per dependency, by the name `/readyz` reports it under. */
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
-}
-
-/** Cheap probes that reject when the dependency is down; `/readyz` bounds each with a timeout. */
-export function readinessChecks(pool: pg.Pool, redis: Redis, queue: JobQueue): Record<string, ReadinessCheck> {
-  return {
-    postgres: () => pool.query("select 1"),
-    redis: () => redis.ping(),
-    rabbitmq: async () => {
-      // The queue reconnects in the background; a live session is what publishing needs.
-      if (!queue.isConnected()) throw new Error("not connected");
-    },
-  };
 }
 
 export function apiDepsFrom(deps: Dependencies, handlers: ApiDeps["handlers"]): ApiDeps {

@@ -9,6 +9,7 @@ import { createRedis, JobCache, waitForRedis } from "./cache.js";
 import type { ServiceConfig } from "./config.js";
 import { createPool } from "./db.js";
 import { closeAll, coerceError, withTimeout } from "./errors.js";
+import { checkReadiness, readinessChecks, type DependencyState } from "./readiness.js";
 import { JobRepository } from "./jobs/repository.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { JobQueue } from "./queue.js";
@@ -25,11 +26,6 @@ export interface Dependencies {
   readiness(timeoutMs?: number): Promise<Readiness>;
   /** Closes the queue, Redis and the pool; every failure is reported in one AggregateError. Idempotent. */
   close(): Promise<void>;
-}
-
-export interface DependencyState {
-  readonly ok: boolean;
-  readonly error?: string;
 }
 
 export interface Readiness {
@@ -96,23 +92,10 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
     onError("rabbitmq", coerceError(err)); // keeps reconnecting in the background
   }
 
+  const checks = readinessChecks(pool, redis, queue);
   const readiness = async (timeoutMs = 1_000): Promise<Readiness> => {
-    const check = async (what: string, probe: () => Promise<unknown>): Promise<DependencyState> => {
-      try {
-        await withTimeout(probe(), timeoutMs, what);
-        return { ok: true };
-      } catch (err) {
-        return { ok: false, error: coerceError(err).message };
-      }
-    };
-    const [postgres, redisState, rabbitmq] = await Promise.all([
-      check("postgres", () => pool.query("select 1")),
-      check("redis", () => redis.ping()),
-      check("rabbitmq", async () => {
-        if (!queue.isConnected()) throw new Error("not connected");
-      }),
-    ]);
-    return { ok: postgres.ok && redisState.ok && rabbitmq.ok, postgres, redis: redisState, rabbitmq };
+    const { ready, dependencies: d } = await checkReadiness(checks, timeoutMs);
+    return { ok: ready, postgres: d.postgres!, redis: d.redis!, rabbitmq: d.rabbitmq! };
   };
 
   return { config, pool, redis, queue, repo, cache, metrics, readiness, close };

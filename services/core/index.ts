@@ -11,4 +11,5 @@ export * from "./metrics.js";
 export * from "./dispatch.js";
 export { Batcher, type BatcherOptions } from "./batch.js";
 export * from "./dependencies.js";
+export * from "./readiness.js";
 export { createLogger, type Logger } from "./logger.js";

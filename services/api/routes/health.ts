@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { ApiDeps } from "../deps.js";
-import { checkReadiness } from "../readiness.js";
+import { checkReadiness } from "../../core/readiness.js";
 
 export interface HealthRoutesOptions {
   readinessTimeoutMs: number;

@@ -18,7 +18,8 @@ import { JobQueue } from "../../../services/core/queue.js";
 import { migrate } from "../../../services/migrations/migrate.js";
 import { createHandlerRegistry } from "../../../services/worker/handlers.js";
 import { buildApp } from "../../../services/api/app.js";
-import { readinessChecks, type ApiDeps } from "../../../services/api/deps.js";
+import type { ApiDeps } from "../../../services/api/deps.js";
+import { readinessChecks } from "../../../services/core/readiness.js";
 import type { FastifyInstance } from "fastify";
 
 export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";

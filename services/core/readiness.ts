@@ -1,10 +1,14 @@
 /**
- * `/readyz`: is each dependency answering right now?
+ * Is each dependency answering right now? Used by the api's `/readyz` and by
+ * `Dependencies.readiness()`.
  *
  * Every check runs in parallel under its own short timeout, so one hung server costs at most
  * `timeoutMs` and cannot hide the state of the others. The answer lists every dependency.
  */
-import { coerceError, withTimeout } from "../core/errors.js";
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import { coerceError, withTimeout } from "./errors.js";
+import type { JobQueue } from "./queue.js";
 
 export type ReadinessCheck = () => Promise<unknown>;
 
@@ -17,6 +21,18 @@ export interface DependencyState {
 export interface ReadinessReport {
   ready: boolean;
   dependencies: Record<string, DependencyState>;
+}
+
+/** Cheap probes that reject when the dependency is down; `checkReadiness` bounds each with a timeout. */
+export function readinessChecks(pool: pg.Pool, redis: Redis, queue: JobQueue): Record<string, ReadinessCheck> {
+  return {
+    postgres: () => pool.query("select 1"),
+    redis: () => redis.ping(),
+    rabbitmq: async () => {
+      // The queue reconnects in the background; a live session is what publishing needs.
+      if (!queue.isConnected()) throw new Error("not connected");
+    },
+  };
 }
 
 /** @default timeoutMs 1000 — a probe period is typically 5-10 s; a check must fit well inside it. */
