@@ -1,14 +1,13 @@
 /**
  * vitest globalSetup: removes the temporary folders a test run leaves in the OS temp dir that no
- * single test can clean up itself — cdktf's `Testing.app()` output folders (`cdktf.outdir.*`) —
- * and any `jobstack-env-*` environment folder a failed test did not get to remove. Only folders
- * created during this run are touched.
+ * single test can clean up itself — cdktf's `Testing.app()` output folders (`cdktf.outdir.*`).
+ * Only folders created during this run are touched.
  */
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const LEFTOVERS = /^(cdktf\.outdir\.|jobstack-env-)/;
+const LEFTOVERS = /^cdktf\.outdir\./;
 
 export default function setup(): () => void {
   const startedMs = Date.now();

@@ -4,34 +4,13 @@
  */
 import { Testing } from "cdktf";
 import { expect } from "vitest";
-import { loadEnvironment, resolveEnvironmentSource, type ResolvedEnvironment } from "../../../stacks/config/index.js";
-import { parseYaml } from "../../../stacks/config/yaml.js";
-import { JobStack } from "../../../stacks/job-stack.js";
+import { loadEnvironment } from "../../../stacks/config/index.js";
+import { synthEnv, type Json, type Synthesized } from "../support.js";
 
-export type Json = Record<string, any>;
-
-export interface Synthesized {
-  readonly env: ResolvedEnvironment;
-  readonly stack: JobStack;
-  /** cdk.tf.json as Testing.synth returns it. */
-  readonly text: string;
-  readonly json: Json;
-}
-
-export function synthEnv(env: ResolvedEnvironment): Synthesized {
-  const app = Testing.app();
-  const stack = new JobStack(app, env.name, env);
-  const text = Testing.synth(stack);
-  return { env, stack, text, json: JSON.parse(text) as Json };
-}
+export { envFromYaml, synthEnv, type Json, type Synthesized } from "../support.js";
 
 export function synthNamed(name: string, preset?: string): Synthesized {
   return synthEnv(loadEnvironment(name, preset));
-}
-
-/** Resolves an environment from YAML text (no file on disk) with the shipped presets. */
-export function envFromYaml(name: string, yaml: string, preset?: string): ResolvedEnvironment {
-  return resolveEnvironmentSource(name, parseYaml(yaml, `${name}.yaml`), preset ? { presetOverride: preset } : {});
 }
 
 /** All resources of one type, keyed by Terraform name. */

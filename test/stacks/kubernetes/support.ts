@@ -2,15 +2,14 @@
  * Helpers for tests over synthesized Kubernetes JSON. cdktf's jest matchers do not plug into
  * vitest, so the tests parse `Testing.synth` output and look at it directly.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Testing, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { parse, stringify } from "yaml";
 import { ENVIRONMENTS_DIR, loadEnvironment, type ResolvedEnvironment } from "../../../stacks/config/index.js";
-import { JobStack } from "../../../stacks/job-stack.js";
 import { buildTopology, type Topology } from "../../../stacks/topology.js";
+import { envFromYaml, synthEnv } from "../support.js";
 
 // Terraform JSON is untyped; the helpers below narrow what they read.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -23,9 +22,7 @@ export interface Resource {
 }
 
 export function synthEnvironment(env: ResolvedEnvironment): Json {
-  const app = Testing.app();
-  const stack = new JobStack(app, env.name, env);
-  return JSON.parse(Testing.synth(stack));
+  return synthEnv(env).json;
 }
 
 /** Synthesizes constructs built by `build` inside a throwaway stack. */
@@ -42,15 +39,13 @@ export function prod(preset?: string): { env: ResolvedEnvironment; topology: Top
 }
 
 /**
- * Loads a variant of a shipped environment file from a temp folder, with `edit` applied to its
- * parsed YAML (e.g. a Docker twin of prod, or a dev-tier Kubernetes environment).
+ * Resolves a variant of a shipped environment file, with `edit` applied to its parsed YAML
+ * (e.g. a Docker twin of prod, or a dev-tier Kubernetes environment).
  */
 export function environmentVariant(base: string, name: string, edit: (doc: Json) => void, preset?: string): ResolvedEnvironment {
   const doc = parse(readFileSync(join(ENVIRONMENTS_DIR, `${base}.yaml`), "utf8"));
   edit(doc);
-  const dir = mkdtempSync(join(tmpdir(), "jobstack-env-"));
-  writeFileSync(join(dir, `${name}.yaml`), stringify(doc));
-  return loadEnvironment(name, preset, dir);
+  return envFromYaml(name, stringify(doc), preset);
 }
 
 export function resources(json: Json, type: string): Resource[] {
