@@ -9,6 +9,7 @@
  */
 import { Worker } from "bullmq";
 import { runBuiltin } from "./handlers.js";
+import { closeOnSignals } from "./signals.js";
 
 const queue = process.env.BENCH_QUEUE!;
 const worker = new Worker(queue, async (job) => runBuiltin(job.name, job.data, job.id ?? "", `bullmq-${process.pid}`), {
@@ -18,20 +19,7 @@ const worker = new Worker(queue, async (job) => runBuiltin(job.name, job.data, j
 });
 worker.on("error", (err) => console.error(`bullmq worker error: ${err.message}`));
 
-let closing = false;
-const stop = () => {
-  if (closing) process.exit(130);
-  closing = true;
-  worker.close().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+closeOnSignals(() => worker.close());
 
 await worker.waitUntilReady();
 console.log("READY");

@@ -9,6 +9,7 @@
  */
 import { run, type Logger as GraphileLogger, Logger } from "graphile-worker";
 import { runBuiltin } from "./handlers.js";
+import { closeOnSignals } from "./signals.js";
 
 // Warnings and errors only: graphile logs every job at info level, which would cost more than a noop.
 const logger: GraphileLogger = new Logger(() => (level, message) => {
@@ -27,18 +28,5 @@ const runner = await run({
   },
 });
 
-let closing = false;
-const stop = () => {
-  if (closing) process.exit(130);
-  closing = true;
-  runner.stop().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+closeOnSignals(() => runner.stop());
 console.log("READY");
