@@ -44,6 +44,12 @@ export function dnsEgressRule(): NetworkPolicyV1SpecEgress {
   };
 }
 
+/** Who may open an edge: the client's pods, or for `ingress` the controller's namespace (any source when unnamed). */
+function peersOf(from: Edge["from"], controllerNamespace: string | undefined) {
+  if (from !== "ingress") return [{ podSelector: { matchLabels: selectorLabels(from) } }];
+  return controllerNamespace ? [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": controllerNamespace } } }] : undefined;
+}
+
 export class NetworkPolicies extends Construct {
   readonly defaultDeny: NetworkPolicyV1;
   readonly policies: readonly NetworkPolicyV1[];
@@ -75,16 +81,10 @@ export class NetworkPolicies extends Construct {
             spec: {
               podSelector: { matchLabels: selectorLabels(name) },
               policyTypes: ["Ingress"],
-              ingress: incoming.map((e) =>
-                e.from === "ingress"
-                  ? {
-                      ...(props.ingressControllerNamespace
-                        ? { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": props.ingressControllerNamespace } } }] }
-                        : {}),
-                      ports: [tcp(e.port)],
-                    }
-                  : { from: [{ podSelector: { matchLabels: selectorLabels(e.from) } }], ports: [tcp(e.port)] },
-              ),
+              ingress: incoming.map((e) => {
+                const from = peersOf(e.from, props.ingressControllerNamespace);
+                return { ...(from ? { from } : {}), ports: [tcp(e.port)] };
+              }),
             },
           }),
         );
