@@ -2,7 +2,7 @@
  * Checks on an environment file that the schema alone cannot express: which target block goes
  * with which target, what a Swarm overlay needs, and what a prod-like environment may not do.
  */
-import type { Environment } from "./schema.js";
+import { isProdLike, type Environment } from "./schema.js";
 
 export interface FieldIssue {
   readonly path: string;
@@ -11,7 +11,7 @@ export interface FieldIssue {
 
 export function environmentIssues(env: Environment): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  const prodLike = env.tier !== "dev";
+  const prodLike = isProdLike(env.tier);
 
   if (env.target === "docker" && !env.docker) {
     issues.push({ path: "docker", message: "target (docker) needs a docker block (host, network)" });

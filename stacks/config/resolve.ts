@@ -10,7 +10,7 @@ import { PresetSchema, type Preset } from "../../presets/schema.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { environmentIssues } from "./environment-checks.js";
 import { deepMerge, leafPaths, touchedBy } from "./merge.js";
-import { EnvironmentSchema, type Environment } from "./schema.js";
+import { EnvironmentSchema, isProdLike, type Environment } from "./schema.js";
 import { readYamlFile, type YamlSource } from "./yaml.js";
 import { zodIssues } from "./zod-issues.js";
 
@@ -93,7 +93,7 @@ export function resolveEnvironmentSource(name: string, source: YamlSource, optio
     name,
     file: source.file,
     environment,
-    prodLike: environment.tier !== "dev",
+    prodLike: isProdLike(environment.tier),
     presetSelection: {
       name: presetName,
       file: presetSource.file,

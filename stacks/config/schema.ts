@@ -128,6 +128,9 @@ export const EnvironmentSchema = z.strictObject({
   overrides: z.record(z.string(), z.unknown()).default({}),
 });
 
+/** staging and prod may not use insecure defaults (generated secrets, debug logs, plain TCP, …). */
+export const isProdLike = (tier: Environment["tier"]): boolean => tier !== "dev";
+
 export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
 export type Environment = z.output<typeof EnvironmentSchema>;
 export type AppImage = z.output<typeof AppImageSchema>;
