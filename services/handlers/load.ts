@@ -72,7 +72,7 @@ async function loadOne(registry: HandlerRegistry, spec: string, context: Handler
   const register = mod!.register;
   if (register !== undefined && typeof register !== "function") fail(`exports "register" but it is a ${typeof register}, not a function`);
   if (definitions.length === 0 && register === undefined) {
-    const names = Object.keys(mod!);
+    const names = Object.keys(mod!).sort();
     fail(
       `exports no handler: expected \`export default defineHandler({…})\` (or named defineHandler exports) or \`export function register(registry)\`; ` +
         `found ${names.length === 0 ? "no exports" : `exports: ${names.join(", ")}`}`,
