@@ -32,7 +32,9 @@ export interface HandlerSelection {
 }
 
 export interface HandlerIssue {
-  /** Path inside the environment file, e.g. `handlers.1`. */
+  /** The entry's position in the `handlers:` list. */
+  readonly index: number;
+  /** Path inside the environment file, e.g. `handlers[1]` (as zod's issues name list items). */
   readonly path: string;
   readonly message: string;
 }
@@ -55,8 +57,12 @@ export function resolveHandlers(environment: Environment, root: string = REPO_RO
   }
   const modules: string[] = [];
   environment.handlers.forEach((entry, i) => {
-    const path = `handlers.${i}`;
+    const path = `handlers[${i}]`;
     if (!isPath(entry)) {
+      if (existsSync(join(root, entry.split("/")[0]!))) {
+        issues.push({ index: i, path, message: `${entry} reads as a package name; write a path from the repository root as ./${posix.normalize(entry)}` });
+        return;
+      }
       modules.push(entry); // a package: npm ci installs it into the image when package.json lists it
       return;
     }
@@ -64,6 +70,7 @@ export function resolveHandlers(environment: Environment, root: string = REPO_RO
     const top = rel.split("/")[0]!;
     if (!(HANDLER_DIRS as readonly string[]).includes(top)) {
       issues.push({
+        index: i,
         path,
         message: `${entry} is outside ${HANDLER_DIRS.map((d) => `${d}/`).join(" and ")}, the folders the image copies; move the module there`,
       });
@@ -71,17 +78,17 @@ export function resolveHandlers(environment: Environment, root: string = REPO_RO
     }
     const abs = join(root, rel);
     if (!existsSync(abs)) {
-      issues.push({ path, message: `${entry} does not exist (paths are relative to the repository root)` });
+      issues.push({ index: i, path, message: `${entry} does not exist (paths are relative to the repository root)` });
       return;
     }
     if (statSync(abs).isDirectory()) {
       const inside = modulesIn(root, rel);
-      if (inside.length === 0) issues.push({ path, message: `${entry} is a folder without module files (.ts, .js, .mjs)` });
+      if (inside.length === 0) issues.push({ index: i, path, message: `${entry} is a folder without module files (.ts, .js, .mjs)` });
       modules.push(...inside);
       return;
     }
     if (!MODULE_FILE.test(posix.basename(rel))) {
-      issues.push({ path, message: `${entry} is not a module file (.ts, .mts, .js, .mjs)` });
+      issues.push({ index: i, path, message: `${entry} is not a module file (.ts, .mts, .js, .mjs)` });
       return;
     }
     modules.push(`./${rel}`);

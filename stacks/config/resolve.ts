@@ -67,7 +67,7 @@ export function resolveEnvironmentSource(name: string, source: YamlSource, optio
 
   const handlers = resolveHandlers(environment, options.repoRoot);
   for (const i of handlers.issues) {
-    issues.push({ file: source.file, path: i.path, message: i.message, line: source.lineOf(i.path.split(".")) });
+    issues.push({ file: source.file, path: i.path, message: i.message, line: source.lineOf(["handlers", i.index]) });
   }
 
   const presetName = options.presetOverride ?? environment.preset;
