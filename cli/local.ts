@@ -8,7 +8,8 @@
  * drain gracefully), then returns once all have exited. A second signal kills them at once.
  *
  * A worker environment with `runtime: jvm` still runs the Node worker here; its JVM flags only
- * matter in a container.
+ * matter in a container. Both processes load the environment's handler modules (its `handlers:`
+ * list, else every module in handlers/), from the repository root.
  */
 import { randomBytes } from "node:crypto";
 import path from "node:path";
@@ -132,6 +133,8 @@ export async function runLocal(options: LocalOptions): Promise<number> {
     if (ready) {
       out("");
       out(`jobstack (${options.env}, preset ${resolved.presetSelection.name}): API on ${url}, ${options.workers} worker(s)`);
+      const from = resolved.handlers.from === "environment" ? `${resolved.file} handlers` : "handlers/";
+      out(`handler modules (${from}): ${resolved.handlers.modules.join(", ") || "none, builtins only"}`);
       out(`API token: ${token}`);
       out(`try: curl -s -H "authorization: Bearer ${token}" -H "content-type: application/json" -d '{"type":"noop"}' ${url}/jobs`);
       out("Ctrl-C stops everything.");

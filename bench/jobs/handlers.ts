@@ -3,7 +3,7 @@
  * (services/worker/handlers.ts), so BullMQ and graphile-worker do exactly the same work per job
  * (`noop` returns at once; `hash {rounds}` is `rounds` chained sha256 digests).
  */
-import { createHandlerRegistry, type HandlerContext } from "../../services/worker/handlers.js";
+import { createHandlerRegistry, silentLogger, type HandlerContext } from "../../services/handlers/index.js";
 
 const registry = createHandlerRegistry();
 
@@ -13,7 +13,7 @@ export async function runBuiltin(type: string, payload: unknown, jobId: string, 
   if (!handler) throw new Error(`no handler for ${type}`);
   const checked = registry.validate(type, payload);
   if (!checked.ok) throw new Error(checked.message);
-  const ctx: HandlerContext = { jobId, claim: 1, attempt: 1, maxAttempts: 1, workerId, signal: new AbortController().signal };
+  const ctx: HandlerContext = { jobId, claim: 1, attempt: 1, maxAttempts: 1, workerId, signal: new AbortController().signal, logger: silentLogger };
   return handler.run(checked.payload, ctx);
 }
 

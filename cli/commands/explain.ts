@@ -27,6 +27,11 @@ export function explainRows(env: ResolvedEnvironment): ExplainRow[] {
     { key: "tier", value: `${e.tier}${env.prodLike ? " (prod-like)" : ""}`, source: env.file },
     { key: "preset", value: sel.name, source: sel.selectedBy === "JOBSTACK_PRESET" ? "JOBSTACK_PRESET" : env.file },
     { key: "worker.runtime", value: e.worker.runtime, source: env.file },
+    {
+      key: "handlers",
+      value: env.handlers.modules.join(" ") || "(none: builtins only)",
+      source: env.handlers.from === "environment" ? `${env.file} handlers` : "every module in handlers/ (the environment file has no handlers:)",
+    },
   ];
   const skip = new Set(["description", "rationale"]);
   for (const path of leafPaths(preset)) {
@@ -106,6 +111,7 @@ export function explainCommand(opts: { env: string; preset?: string; json: boole
         environment: env.name,
         target: env.environment.target,
         preset: env.presetSelection,
+        handlers: env.handlers,
         values: env.preset,
         derived: env.derived,
         env: { api: serviceEnvironment(env, "api"), worker: serviceEnvironment(env, "worker") },

@@ -12,7 +12,7 @@ import type { Dependencies } from "../core/dependencies.js";
 import type { JobRepository } from "../core/jobs/repository.js";
 import type { Metrics } from "../core/metrics.js";
 import type { JobQueue } from "../core/queue.js";
-import type { HandlerRegistry } from "../worker/handlers.js";
+import type { HandlerRegistry } from "../handlers/index.js";
 import { readinessChecks, type ReadinessCheck } from "../core/readiness.js";
 
 export interface ApiDeps {

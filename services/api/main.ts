@@ -9,7 +9,7 @@ import { openDependencies } from "../core/dependencies.js";
 import { coerceError } from "../core/errors.js";
 import { loadServiceConfig, redactConfig, ServiceConfigError } from "../core/config.js";
 import { createLogger } from "../core/logger.js";
-import { createHandlerRegistry, loadHandlerModules } from "../worker/handlers.js";
+import { createHandlerRegistry, HandlerModuleError, loadHandlerModules } from "../handlers/index.js";
 import { buildApp } from "./app.js";
 import { apiDepsFrom } from "./deps.js";
 
@@ -30,8 +30,14 @@ async function main(): Promise<void> {
   logger.info({ config: redactConfig(config) }, "starting api");
 
   // The same registry the workers build, so POST /jobs accepts exactly what they can run.
+  // A missing or broken module stops the start (exit 2), naming the module and the reason.
   const handlers = createHandlerRegistry();
-  await loadHandlerModules(handlers, config.handlerModules, { databaseUrl: config.databaseUrl, workerId: config.workerId });
+  try {
+    await loadHandlerModules(handlers, config.handlerModules, { databaseUrl: config.databaseUrl, workerId: config.workerId, role: "api" });
+  } catch (raw) {
+    process.stderr.write(`api failed to start: ${coerceError(raw).message}\n`);
+    process.exit(raw instanceof HandlerModuleError ? 2 : 1);
+  }
 
   const lastLogged = new Map<string, number>();
   const deps = await openDependencies(config, {

@@ -36,8 +36,12 @@
 //   CACHE_ACTIVE_TTL_SECONDS  TTL of a cached job that can still change; bounds how long a
 //                       lost or reordered cache write can show              default 15
 //   CACHE_PREFIX        Redis key prefix (lets several systems or tests share a Redis)  default "jobstack:"
-//   JOB_HANDLER_MODULES comma-separated module paths whose `register(registry)` adds job
-//                       types (demos and tests); empty by default
+//   JOB_HANDLER_MODULES comma-separated handler modules (paths from the working directory, or
+//                       packages) loaded by the api and the worker; the stacks set it from the
+//                       environment file's `handlers:` (services/handlers/load.ts). default empty
+//   UNKNOWN_TYPE_RETRY_MS   a worker hands a job of a type it has no handler for back, due again
+//                       after this long, without using up an attempt   default 30000
+//   UNKNOWN_TYPE_FAIL_AFTER_MS …until the job is this old; then it fails with the reason  default 86400000
 //   BODY_LIMIT_BYTES    api request body limit               default 1 MiB
 //   AMQP_TIMEOUT_MS     limit of each step of (re)connecting to RabbitMQ: channel, declarations,
 //                       basic.consume (docs/broker-outages.md)   default 10000
@@ -82,6 +86,8 @@ export interface ServiceConfig {
   readonly cacheActiveTtlSeconds: number;
   readonly cachePrefix: string;
   readonly handlerModules: readonly string[];
+  readonly unknownTypeRetryMs: number;
+  readonly unknownTypeFailAfterMs: number;
   readonly bodyLimitBytes: number;
   readonly amqpTimeoutMs: number;
   readonly queueRepairAfterTimeouts: number;
@@ -156,6 +162,8 @@ const schema = z.object({
   CACHE_ACTIVE_TTL_SECONDS: int(1, 86_400, 15),
   CACHE_PREFIX: z.string().max(100).default("jobstack:"),
   JOB_HANDLER_MODULES: z.string().default(""),
+  UNKNOWN_TYPE_RETRY_MS: int(0, 86_400_000, 30_000),
+  UNKNOWN_TYPE_FAIL_AFTER_MS: int(0, 30 * 86_400_000, 86_400_000),
   BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024, 1024 * 1024),
   AMQP_TIMEOUT_MS: int(100, 600_000, 10_000),
   QUEUE_REPAIR_AFTER_TIMEOUTS: int(0, 100, 3),
@@ -216,6 +224,8 @@ export function loadServiceConfig(role: ServiceRole, env: NodeJS.ProcessEnv = pr
         .map((s) => s.trim())
         .filter((s) => s.length > 0),
     ),
+    unknownTypeRetryMs: d.UNKNOWN_TYPE_RETRY_MS,
+    unknownTypeFailAfterMs: d.UNKNOWN_TYPE_FAIL_AFTER_MS,
     bodyLimitBytes: d.BODY_LIMIT_BYTES,
     amqpTimeoutMs: d.AMQP_TIMEOUT_MS,
     queueRepairAfterTimeouts: d.QUEUE_REPAIR_AFTER_TIMEOUTS,

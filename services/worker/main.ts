@@ -1,6 +1,7 @@
 // `npm run worker`: wires config, dependencies, handlers, the consume loop, the health server
 // and signal handling together. Configured only by environment variables (services/core/config.ts).
-// Exit codes: 0 after a graceful drain, 1 start-up or shutdown failure, 2 bad configuration,
+// Exit codes: 0 after a graceful drain, 1 start-up or shutdown failure, 2 bad configuration
+// (including a handler module that cannot be loaded),
 // 130 forced by a second signal.
 
 import { loadServiceConfig, redactConfig, ServiceConfigError } from "../core/config.js";
@@ -8,7 +9,7 @@ import { openDependencies } from "../core/dependencies.js";
 import { closeAll, coerceError } from "../core/errors.js";
 import { createLogger } from "../core/logger.js";
 import { createMetrics } from "../core/metrics.js";
-import { createHandlerRegistry, loadHandlerModules } from "./handlers.js";
+import { createHandlerRegistry, HandlerModuleError, loadHandlerModules } from "../handlers/index.js";
 import { startHealthServer } from "./health.js";
 import { onShutdownSignals } from "./signals.js";
 import { Worker } from "./worker.js";
@@ -33,8 +34,14 @@ async function main(): Promise<void> {
     log.warn({ source, err }, "dependency error");
   };
 
+  // Before any connection: a missing or broken handler module stops the start, naming the module.
   const registry = createHandlerRegistry();
-  await loadHandlerModules(registry, config.handlerModules, { databaseUrl: config.databaseUrl, workerId: config.workerId });
+  try {
+    await loadHandlerModules(registry, config.handlerModules, { databaseUrl: config.databaseUrl, workerId: config.workerId, role: "worker" });
+  } catch (err) {
+    console.error(`worker failed to start: ${coerceError(err).message}`);
+    process.exit(err instanceof HandlerModuleError ? 2 : 1);
+  }
   const metrics = createMetrics({ labels: { service: "worker" } });
   const deps = await openDependencies(config, { metrics, onError });
   const worker = new Worker({
@@ -47,6 +54,8 @@ async function main(): Promise<void> {
     sweepAfterMs: config.sweepAfterMs,
     redispatchAfterMs: config.redispatchAfterMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    unknownTypeRetryMs: config.unknownTypeRetryMs,
+    unknownTypeFailAfterMs: config.unknownTypeFailAfterMs,
     repo: deps.repo,
     queue: deps.queue,
     cache: deps.cache,

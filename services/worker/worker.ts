@@ -12,7 +12,7 @@ import type { Logger } from "../core/logger.js";
 import type { Metrics } from "../core/metrics.js";
 import type { Disposition, JobQueue } from "../core/queue.js";
 import { retryDelayMs } from "./backoff.js";
-import { HandlerError, type HandlerRegistry } from "./handlers.js";
+import { HandlerError, silentLogger, type HandlerRegistry } from "../handlers/index.js";
 import { Maintenance } from "./maintenance.js";
 
 export interface WorkerOptions {
@@ -25,6 +25,17 @@ export interface WorkerOptions {
   readonly sweepAfterMs: number;
   /** Re-send PENDING jobs whose confirmed dispatch is older than this; 0 = never. @default 0 */
   readonly redispatchAfterMs?: number;
+  /**
+   * A job whose type this worker has no handler for is handed back (PENDING, the attempt given
+   * back) and claimable again after this long: during a rolling deploy the api may know a type
+   * before every worker does. @default 30000
+   */
+  readonly unknownTypeRetryMs?: number;
+  /**
+   * …until the job is this old (since submission): then it fails permanently, saying no worker
+   * has the type, instead of circling forever. @default 86400000 (24 h)
+   */
+  readonly unknownTypeFailAfterMs?: number;
   /** How long drain() waits for in-flight jobs before releasing them. */
   readonly shutdownTimeoutMs: number;
   readonly repo: JobRepository;
@@ -140,6 +151,10 @@ export class Worker {
       this.o.log?.debug({ jobId, code: claimed.code, reason: claimed.message }, "message dropped");
       return "ack";
     }
+    if (!this.o.registry.has(claimed.job.type)) {
+      await this.handBackUnknown(claimed.job);
+      return "ack";
+    }
     // The RUNNING entry is written while the handler starts: the handler does not need it, and
     // run() waits for it before writing the outcome, so the cache sees the two writes in order.
     const cached = this.o.cache.put(claimed.job);
@@ -164,22 +179,20 @@ export class Worker {
     try {
       const handler = this.o.registry.get(job.type);
       if (!handler) throw new HandlerError(`no handler is registered for job type "${job.type}"`, false);
-      let payload: unknown = job.payload;
-      if (handler.parse) {
-        try {
-          payload = handler.parse(job.payload);
-        } catch (err) {
-          throw new HandlerError(`invalid payload: ${coerceError(err).message}`, false);
-        }
-      }
-      result = await handler.run(payload, {
+      // The same check and the same text as the api's 400: a bad payload that got in some other
+      // way (an older api, a direct insert) fails permanently with the reason.
+      const checked = this.o.registry.validate(job.type, job.payload);
+      if (!checked.ok) throw new HandlerError(checked.message, false);
+      const logger = this.o.log ? this.o.log.child({ jobId: job.id, claim: job.claim, type: job.type }) : silentLogger;
+      result = await handler.run(checked.payload, {
         jobId: job.id,
         claim: job.claim,
         attempt: job.attempts,
         maxAttempts: job.maxAttempts,
         workerId: this.o.workerId,
         signal: flight.abort.signal,
-        ...(this.o.log ? { log: this.o.log.child({ jobId: job.id, claim: job.claim }) } : {}),
+        logger,
+        log: logger,
       });
     } catch (err) {
       failure = err ?? new Error("handler threw a nullish value");
@@ -205,6 +218,34 @@ export class Worker {
     this.o.metrics?.jobDuration.observe({ type: job.type, outcome: label }, seconds);
     if (outcome?.ok) await this.o.cache.put(outcome.job);
     else if (outcome) this.o.log?.warn({ jobId: job.id, claim: job.claim, reason: outcome.message }, "outcome refused by the fencing check");
+  }
+
+  /**
+   * A claimed job of a type this worker does not know (rolling deploy: the api, or another
+   * worker, already has a newer handler set). Hand it back for later without using up an
+   * attempt; once it is older than unknownTypeFailAfterMs, fail it permanently with the reason.
+   * Either way nothing is lost and the audit log says what happened.
+   */
+  private async handBackUnknown(job: Job): Promise<void> {
+    const failAfter = this.o.unknownTypeFailAfterMs ?? 86_400_000;
+    const retryMs = this.o.unknownTypeRetryMs ?? 30_000;
+    const age = Date.now() - Date.parse(job.createdAt);
+    const known = this.o.registry.types().join(", ");
+    let outcome: TransitionOutcome | null;
+    if (age >= failAfter) {
+      const error = new HandlerError(
+        `no worker has a handler for job type "${job.type}": still unknown ${Math.round(age / 1000)} s after submission (UNKNOWN_TYPE_FAIL_AFTER_MS ${failAfter}); this worker knows: ${known}`,
+        false,
+      );
+      outcome = await this.persist(job, () => this.o.repo.fail(job.id, job.claim, this.o.workerId, { error, retryable: false }));
+    } else {
+      const reason = `no handler for job type "${job.type}" on this worker (it knows: ${known}); handed back, due again in ${retryMs} ms`;
+      outcome = await this.persist(job, () => this.o.repo.defer(job.id, job.claim, this.o.workerId, retryMs, reason));
+      if (outcome?.ok) this.scheduleRetry(outcome.job, retryMs);
+    }
+    this.o.log?.warn({ jobId: job.id, type: job.type, to: outcome?.ok ? outcome.job.state : null }, "job type unknown to this worker");
+    this.o.metrics?.jobDuration.observe({ type: job.type, outcome: "unknown_type" }, 0);
+    if (outcome?.ok) await this.o.cache.put(outcome.job);
   }
 
   /**

@@ -9,6 +9,7 @@ import { derive, presetIssues, type DerivedSettings } from "../../presets/derive
 import { PresetSchema, type Preset } from "../../presets/schema.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { environmentIssues } from "./environment-checks.js";
+import { resolveHandlers, type HandlerSelection } from "./handlers.js";
 import { deepMerge, leafPaths, touchedBy } from "./merge.js";
 import { EnvironmentSchema, isProdLike, type Environment } from "./schema.js";
 import { readYamlFile, type YamlSource } from "./yaml.js";
@@ -32,6 +33,8 @@ export interface ResolvedEnvironment {
   /** The preset with overrides merged in, validated. */
   readonly preset: Preset;
   readonly derived: DerivedSettings;
+  /** The handler modules api and worker load (stacks/config/handlers.ts). */
+  readonly handlers: HandlerSelection;
 }
 
 export interface ResolveOptions {
@@ -41,6 +44,8 @@ export interface ResolveOptions {
   readonly presetOverrideFrom?: string;
   /** Where preset files live. @default the shipped presets/ folder */
   readonly presetsDir?: string;
+  /** The repository root that handler paths are relative to. @default this repository */
+  readonly repoRoot?: string;
 }
 
 export function resolveEnvironmentFile(file: string, options: ResolveOptions = {}): ResolvedEnvironment {
@@ -59,6 +64,11 @@ export function resolveEnvironmentSource(name: string, source: YamlSource, optio
     message: i.message,
     line: source.lineOf(i.path.split(".")),
   }));
+
+  const handlers = resolveHandlers(environment, options.repoRoot);
+  for (const i of handlers.issues) {
+    issues.push({ file: source.file, path: i.path, message: i.message, line: source.lineOf(["handlers", i.index]) });
+  }
 
   const presetName = options.presetOverride ?? environment.preset;
   const presetSource = readPresetSource(
@@ -102,6 +112,7 @@ export function resolveEnvironmentSource(name: string, source: YamlSource, optio
     },
     preset,
     derived: derive(preset),
+    handlers: handlers.selection,
   };
 }
 

@@ -122,6 +122,20 @@ export const EnvironmentSchema = z.strictObject({
       generateDevelopmentSecrets: z.boolean().default(false),
     })
     .default({ generateDevelopmentSecrets: false }),
+  /**
+   * Handler modules the api and the worker load (JOB_HANDLER_MODULES): paths from the repository
+   * root (a module file or a folder of them, inside handlers/ or examples/) or package names.
+   * @default every module in the repository's handlers/ folder (stacks/config/handlers.ts)
+   */
+  handlers: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .regex(/^[^\s,]+$/, "must not contain spaces or commas (JOB_HANDLER_MODULES is a comma-separated list)")
+        .refine((s) => !s.startsWith("/"), { message: "must be relative to the repository root (./handlers/x.ts) or a package name: the image has no such absolute path" }),
+    )
+    .optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
   backend: BackendSchema.default({ type: "local" }),
   /** A partial preset merged over the named one, then validated as a whole. */

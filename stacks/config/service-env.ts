@@ -22,6 +22,8 @@ export function serviceEnvironment(env: ResolvedEnvironment, role: ServiceRole):
     // share one list and a misconfigured process fails the same way.
     LEASE_MS: String(preset.worker.leaseMs),
     WORKER_CONCURRENCY: String(preset.worker.concurrency),
+    // Both roles load the same modules: the api refuses at submit what no worker could run.
+    JOB_HANDLER_MODULES: env.handlers.modules.join(","),
   };
   if (role === "api") {
     return {

@@ -15,8 +15,8 @@ import type { ImageSpec, ServiceSpec } from "../topology.js";
 
 /** The repository root, relative to Terraform's working directory `cdktf.out/stacks/<env>`. */
 export const DEFAULT_BUILD_ROOT = "../../..";
-/** What services/Dockerfile copies into the image; a change to any of these rebuilds it. */
-const BUILD_INPUTS = "{package.json,package-lock.json,tsconfig.json,services/**}";
+/** What services/Dockerfile copies into the image (handler modules included); a change to any of these rebuilds it. */
+const BUILD_INPUTS = "{package.json,package-lock.json,tsconfig.json,services/**,handlers/**,examples/**}";
 
 export interface ImagesProps {
   /** @default DEFAULT_BUILD_ROOT */

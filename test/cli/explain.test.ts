@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { explainRows } from "../../cli/commands/explain.js";
 import { run } from "../../cli/run.js";
+import { envFromYaml } from "../stacks/support.js";
 
 async function cli(...argv: string[]) {
   const out: string[] = [];
@@ -19,6 +21,19 @@ describe("jobstack presets", () => {
 });
 
 describe("jobstack explain", () => {
+  it("shows the handler modules, where the list came from, and the JOB_HANDLER_MODULES they become", async () => {
+    const r = await cli("explain", "--env", "dev");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^handlers\s+\(none: builtins only\)\s+every module in handlers\/ \(the environment file has no handlers:\)$/m);
+    const env = envFromYaml(
+      "dev",
+      `target: docker\ntier: dev\npreset: dev\ndocker: { network: { driver: bridge } }\nimages: { api: { image: "a:1" }, worker: { image: "a:1" } }\nhandlers: [./examples/handlers/send-invoice.ts]\n`,
+    );
+    const rows = explainRows(env);
+    expect(rows.find((row) => row.key === "handlers")).toEqual({ key: "handlers", value: "./examples/handlers/send-invoice.ts", source: "dev.yaml handlers" });
+    expect(rows.find((row) => row.key === "env: worker JOB_HANDLER_MODULES")?.value).toBe("./examples/handlers/send-invoice.ts");
+  });
+
   it("shows where each value came from, overrides included", async () => {
     const r = await cli("explain", "--env", "prod");
     expect(r.code).toBe(0);

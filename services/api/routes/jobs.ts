@@ -49,9 +49,12 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, options: Jo
     // and a 400 beats a job that fails permanently later.
     const check = deps.handlers.validate(body.type, body.payload ?? {});
     if (!check.ok) {
-      throw new ApiError(400, "bad_request", `invalid payload for job type "${body.type}": ${check.message}`, [
-        { part: "body", path: "payload", message: check.message },
-      ]);
+      throw new ApiError(
+        400,
+        "bad_request",
+        check.message,
+        check.issues.map((i) => ({ part: "body", path: i.path, message: i.message })),
+      );
     }
     const { job, created } = await repo.submit({
       type: body.type,

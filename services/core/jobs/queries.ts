@@ -164,6 +164,13 @@ export const MOVES = {
   /** RUNNING → PENDING without using up the attempt (draining worker); due now, dispatch forgotten. */
   release: `state = 'PENDING', attempts = greatest(0, j.attempts - 1), locked_by = null, lease_expires_at = null,
   run_after = now(), dispatched_at = null`,
+  /**
+   * RUNNING → PENDING without using up the attempt, due again in i.lease_ms (the column carries
+   * the delay here): a worker that has no handler for the job's type hands it back (rolling
+   * deploys; see services/worker/worker.ts).
+   */
+  defer: `state = 'PENDING', attempts = greatest(0, j.attempts - 1), locked_by = null, lease_expires_at = null,
+  run_after = now() + i.lease_ms * interval '1 millisecond', dispatched_at = null`,
   /** FAILED → PENDING by an operator: attempts reset, due now, dispatch forgotten, outcome cleared. */
   retry: `state = 'PENDING', attempts = 0, lease_expires_at = null, run_after = now(), dispatched_at = null,
   result = null, error = null`,

@@ -133,6 +133,7 @@ const FAST = {
   complete: fast("complete", "COMPLETED", ["RUNNING"], (held, claim) => fence(held, claim!, "COMPLETED")!.refuse),
   cancel: fast("cancel", "CANCELLED", ["PENDING"], (held) => explainOrOnly(held.state, "CANCELLED", "only a PENDING job can be cancelled")),
   release: fast("release", "PENDING", ["RUNNING"], (held, claim) => fence(held, claim!, "PENDING")!.refuse),
+  defer: fast("defer", "PENDING", ["RUNNING"], (held, claim) => fence(held, claim!, "PENDING")!.refuse),
   retry: fast("retry", "PENDING", ["FAILED"], (held) => explainOrOnly(held.state, "PENDING", "only a FAILED job can be retried")),
 } as const;
 
@@ -404,6 +405,14 @@ export class JobRepository {
    */
   async release(id: string, claim: number, workerId: string, reason = "released by a stopping worker"): Promise<TransitionOutcome> {
     return this.moveOne(FAST.release, { id, claim, workerId, reason, leaseMs: null, result: null });
+  }
+
+  /**
+   * RUNNING → PENDING for the current claim without using up the attempt, claimable again after
+   * `delayMs`: a worker without a handler for the job's type hands it back to one that has it.
+   */
+  async defer(id: string, claim: number, workerId: string, delayMs: number, reason: string): Promise<TransitionOutcome> {
+    return this.moveOne(FAST.defer, { id, claim, workerId, reason, leaseMs: Math.max(0, Math.round(delayMs)), result: null });
   }
 
   /**

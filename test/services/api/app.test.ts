@@ -111,10 +111,11 @@ describe("request validation", () => {
     expect(res.body.error.details[0].allowed).toEqual(expect.arrayContaining(["noop", "sleep", "fail"]));
   });
 
-  it("400 for a payload the handler would refuse to run", async () => {
+  it("400 for a payload the handler would refuse to run, naming the field", async () => {
     const res = await submit({ type: "sleep", payload: { ms: "soon" } });
     expect(res.status).toBe(400);
-    expect(res.body.error.details[0]).toMatchObject({ part: "body", path: "payload" });
+    expect(res.body.error.details[0]).toMatchObject({ part: "body", path: "payload.ms" });
+    expect(res.body.error.message).toMatch(/^invalid payload for job type "sleep": payload\.ms: .*number/);
   });
 
   it("400 for a job id that is not a UUID, naming the path parameter", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createHandlerRegistry, HandlerError } from "../../../services/worker/handlers.js";
+import { createHandlerRegistry, HandlerError, silentLogger } from "../../../services/handlers/index.js";
 
-const ctx = (signal = new AbortController().signal) => ({ jobId: "j", claim: 1, attempt: 1, maxAttempts: 3, workerId: "w", signal });
+const ctx = (signal = new AbortController().signal) => ({ jobId: "j", claim: 1, attempt: 1, maxAttempts: 3, workerId: "w", signal, logger: silentLogger });
 
 describe("builtin handlers", () => {
   const registry = createHandlerRegistry();

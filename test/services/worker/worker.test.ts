@@ -116,8 +116,9 @@ describe("Worker", () => {
     }
   });
 
-  it("fails a permanent failure at once, and an unknown type or bad payload too", async () => {
-    const { queue } = await startWorker();
+  it("fails a permanent failure at once, and a bad payload or a type unknown past the bound too", async () => {
+    // unknownTypeFailAfterMs 0: no waiting for a worker that has the type (test/services/worker/unknown-type.test.ts).
+    const { queue } = await startWorker(createHandlerRegistry(), { unknownTypeFailAfterMs: 0 });
     const permanent = await submitAndDispatch(queue, "fail", { message: "bad input", retryable: false }, 5);
     const unknown = await submitAndDispatch(queue, "no-such-type", {}, 5);
     const badPayload = await submitAndDispatch(queue, "sleep", { ms: "soon" }, 5);
@@ -126,6 +127,8 @@ describe("Worker", () => {
       expect(done).toMatchObject({ state: "FAILED", attempts: 1 });
       expect((await repo.transitions(j.id)).at(-1)?.reason).toMatch(/^permanent failure/);
     }
+    expect((await repo.get(unknown.id))!.error).toMatchObject({ message: expect.stringMatching(/^no worker has a handler for job type "no-such-type"/) });
+    expect((await repo.get(badPayload.id))!.error).toMatchObject({ message: expect.stringMatching(/^invalid payload for job type "sleep": payload\.ms: /) });
   });
 
   it("dead-letters an unparseable message and keeps going", async () => {
