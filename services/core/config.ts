@@ -39,6 +39,8 @@
 //   JOB_HANDLER_MODULES comma-separated module paths whose `register(registry)` adds job
 //                       types (demos and tests); empty by default
 //   BODY_LIMIT_BYTES    api request body limit               default 1 MiB
+//   BODY_MAX_DEPTH      api: deepest nesting of arrays/objects in a request body; deeper is a
+//                       400 naming this setting (services/api/storable.ts)   default 64
 
 import os from "node:os";
 import { z } from "zod";
@@ -73,6 +75,7 @@ export interface ServiceConfig {
   readonly cachePrefix: string;
   readonly handlerModules: readonly string[];
   readonly bodyLimitBytes: number;
+  readonly bodyMaxDepth: number;
 }
 
 /** Every problem found in the environment, reported together. Never contains a secret's value. */
@@ -143,6 +146,8 @@ const schema = z.object({
   CACHE_PREFIX: z.string().max(100).default("jobstack:"),
   JOB_HANDLER_MODULES: z.string().default(""),
   BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024, 1024 * 1024),
+  // Bounded above: serialising a value is recursive, and a few thousand levels overflow the stack.
+  BODY_MAX_DEPTH: int(1, 1_000, 64),
 });
 
 /** Reads and validates the environment for one role; throws one ServiceConfigError listing every issue. */
@@ -199,6 +204,7 @@ export function loadServiceConfig(role: ServiceRole, env: NodeJS.ProcessEnv = pr
         .filter((s) => s.length > 0),
     ),
     bodyLimitBytes: d.BODY_LIMIT_BYTES,
+    bodyMaxDepth: d.BODY_MAX_DEPTH,
   });
 }
 
