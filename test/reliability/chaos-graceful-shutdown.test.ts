@@ -1,5 +1,5 @@
 /**
- * Chaos: graceful shutdown under load. Every worker gets SIGTERM while jobs of up to 3 s run
+ * Chaos: graceful shutdown under load. Every worker gets SIGTERM while jobs of up to 2 s run
  * (SHUTDOWN_TIMEOUT_MS 1 s): each finishes what it can, hands the rest back (RUNNING → PENDING,
  * "released by a stopping worker") and exits 0. No job is left RUNNING once they are gone, so
  * nothing waits for a lease to expire; fresh workers then finish every job exactly once.
@@ -34,7 +34,7 @@ describe("chaos: SIGTERM to every worker under load", () => {
     });
     const c = cluster;
     // Some short jobs, some longer than the shutdown timeout.
-    const submissions = c.submitMany(JOBS, 8, { body: (i) => ({ type: "record", payload: { sleepMs: (i * 37) % 3000 } }) });
+    const submissions = c.submitMany(JOBS, 8, { body: (i) => ({ type: "record", payload: { sleepMs: (i * 37) % 2000 } }) });
     const counts = async () =>
       (await c.pool.query<{ running: number; completed: number }>(
         "select count(*) filter (where state = 'RUNNING')::integer as running, count(*) filter (where state = 'COMPLETED')::integer as completed from jobs",
