@@ -41,6 +41,16 @@
 //   BODY_LIMIT_BYTES    api request body limit               default 1 MiB
 //   BODY_MAX_DEPTH      api: deepest nesting of arrays/objects in a request body; deeper is a
 //                       400 naming this setting (services/api/storable.ts)   default 64
+//   AMQP_TIMEOUT_MS     limit of each step of (re)connecting to RabbitMQ: channel, declarations,
+//                       basic.consume (docs/broker-outages.md)   default 10000
+//   QUEUE_REPAIR_AFTER_TIMEOUTS  consecutive basic.consume timeouts after which a quorum queue
+//                       without a leader is deleted and declared again; 0 = never   default 3
+//   DEPENDENCY_LIVENESS_LIMIT_MS  /healthz fails once a dependency the process cannot work
+//                       without (api: Postgres; worker: Postgres, RabbitMQ) has been unreachable
+//                       this long; /readyz fails at once (docs/health-probes.md)   default 120000
+//   DB_STATEMENT_TIMEOUT_MS  Postgres statement_timeout of api and worker sessions (lock waits
+//                       included); the client gives up 5 s later if the server never answers.
+//                       0 = none   default 30000
 
 import os from "node:os";
 import { z } from "zod";
@@ -76,6 +86,10 @@ export interface ServiceConfig {
   readonly handlerModules: readonly string[];
   readonly bodyLimitBytes: number;
   readonly bodyMaxDepth: number;
+  readonly amqpTimeoutMs: number;
+  readonly queueRepairAfterTimeouts: number;
+  readonly dependencyLivenessLimitMs: number;
+  readonly dbStatementTimeoutMs: number;
 }
 
 /** Every problem found in the environment, reported together. Never contains a secret's value. */
@@ -148,6 +162,10 @@ const schema = z.object({
   BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024, 1024 * 1024),
   // Bounded above: serialising a value is recursive, and a few thousand levels overflow the stack.
   BODY_MAX_DEPTH: int(1, 1_000, 64),
+  AMQP_TIMEOUT_MS: int(100, 600_000, 10_000),
+  QUEUE_REPAIR_AFTER_TIMEOUTS: int(0, 100, 3),
+  DEPENDENCY_LIVENESS_LIMIT_MS: int(1_000, 86_400_000, 120_000),
+  DB_STATEMENT_TIMEOUT_MS: int(0, 86_400_000, 30_000),
 });
 
 /** Reads and validates the environment for one role; throws one ServiceConfigError listing every issue. */
@@ -205,6 +223,10 @@ export function loadServiceConfig(role: ServiceRole, env: NodeJS.ProcessEnv = pr
     ),
     bodyLimitBytes: d.BODY_LIMIT_BYTES,
     bodyMaxDepth: d.BODY_MAX_DEPTH,
+    amqpTimeoutMs: d.AMQP_TIMEOUT_MS,
+    queueRepairAfterTimeouts: d.QUEUE_REPAIR_AFTER_TIMEOUTS,
+    dependencyLivenessLimitMs: d.DEPENDENCY_LIVENESS_LIMIT_MS,
+    dbStatementTimeoutMs: d.DB_STATEMENT_TIMEOUT_MS,
   });
 }
 

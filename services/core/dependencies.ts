@@ -59,6 +59,8 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
     queue: config.jobQueue,
     queueType: config.queueType,
     prefetch: config.workerConcurrency,
+    stepTimeoutMs: config.amqpTimeoutMs,
+    repairAfterConsumeTimeouts: config.queueRepairAfterTimeouts,
     onError: (err) => onError("rabbitmq", err),
     onDeadLetter: (reason) => metrics.deadLettered.inc({ reason }),
   });

@@ -2,10 +2,17 @@
 // manual acks, prefetch = worker concurrency, and a dead-letter exchange + queue that
 // receives messages the worker cannot parse. Reconnects on its own after a broker outage.
 //
+// Publisher and consumer live on separate connections, each kept open by its own reconnect loop
+// (services/core/amqp-link.ts): every step of (re)connecting has a time limit, a half-open
+// session is never reported connected, and a consumer that cannot start never keeps the
+// publisher from working (a worker's sweeper and reaper publish). docs/broker-outages.md.
+//
 // A message carries only the job id ({"id": "<uuid>"}); Postgres holds everything else, so a
 // duplicated, stale or reordered message can never carry a wrong payload.
 
+import { randomUUID } from "node:crypto";
 import amqp from "amqplib";
+import { AmqpLink, destroyConnection, isConnectionGone, type LinkSession } from "./amqp-link.js";
 import { coerceError, TimeoutError, withTimeout } from "./errors.js";
 import { isUuid } from "./uuid.js";
 
@@ -23,8 +30,21 @@ export interface JobQueueOptions {
   readonly prefetch?: number;
   /** How long publish() waits for the broker's confirm. @default 5000 */
   readonly publishTimeoutMs?: number;
-  /** @default 3000 */
+  /** Limit of the TCP connect plus AMQP handshake. @default 3000 */
   readonly connectTimeoutMs?: number;
+  /**
+   * Limit of every other step of opening a session (channel, declarations, basic.consume) and of
+   * depth(). On timeout the connection is destroyed and the loop retries. @default 10000
+   */
+  readonly stepTimeoutMs?: number;
+  /**
+   * Consecutive basic.consume timeouts after which the queue is taken for a leaderless quorum
+   * queue and repaired (deleted and declared again; see repairLeaderlessQueue()). 0 = never.
+   * @default 3
+   */
+  readonly repairAfterConsumeTimeouts?: number;
+  /** Called after a repair emptied the queue: messages it held before are gone. */
+  readonly onRepaired?: () => void;
   /** Upper bound of the reconnect delay. @default 5000 */
   readonly maxReconnectDelayMs?: number;
   readonly onError?: (err: Error) => void;
@@ -47,48 +67,87 @@ export function parseMessage(content: Buffer): string | null {
   }
 }
 
-interface Session {
-  readonly connection: amqp.ChannelModel;
-  readonly publisher: amqp.ConfirmChannel;
-  readonly consumer: amqp.Channel;
+interface PublisherSession extends LinkSession {
+  readonly channel: amqp.ConfirmChannel;
+  /** Message ids the broker returned as unroutable (basic.return comes before the confirm). */
+  readonly returned: Map<string, number>;
+}
+
+interface ConsumerSession extends LinkSession {
+  readonly channel: amqp.Channel;
   consumerTag: string | null;
-  readonly closed: Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** Marks the error of a basic.consume that timed out (the leaderless-queue symptom). */
+class ConsumeTimeoutError extends TimeoutError {}
 
 export class JobQueue {
   readonly queue: string;
   readonly deadLetterExchange: string;
   readonly deadLetterQueue: string;
-  private session: Session | null = null;
-  private loop: Promise<void> | null = null;
+  private readonly publisher: AmqpLink<PublisherSession>;
+  private consumer: AmqpLink<ConsumerSession> | null = null;
   private closing = false;
   private handler: MessageHandler | null = null;
-  private waiters: Array<() => void> = [];
-  private wakeLoop: (() => void) | null = null;
+  private consumeTimeouts = 0;
+  private repairs = 0;
+  private lastRepairStartedAt: number | null = null;
 
   constructor(private readonly options: JobQueueOptions) {
     this.queue = options.queue;
     this.deadLetterExchange = `${options.queue}.dlx`;
     this.deadLetterQueue = `${options.queue}.dead`;
+    this.publisher = new AmqpLink<PublisherSession>({
+      ...this.linkOptions(`RabbitMQ publisher (${this.queue})`),
+      setup: (connection, link) => this.setupPublisher(connection, link),
+    });
   }
 
+  /** True while the publisher session is fully open: what publish() needs. */
   isConnected(): boolean {
-    return this.session !== null;
+    return this.publisher.current !== null;
+  }
+
+  /** True while a consumer is registered with the broker. */
+  isConsuming(): boolean {
+    return (this.consumer?.current?.consumerTag ?? null) !== null;
   }
 
   /**
-   * Starts connecting (and reconnecting after every loss until close()) and waits up to
-   * `timeoutMs` for the first connection. On timeout it rejects but keeps trying in the
-   * background, so a process can start while the broker is still down.
+   * Since when (epoch ms) publishing, and consuming once consume() was called, has been
+   * impossible; null while both work. Liveness uses it (services/core/liveness.ts).
+   */
+  unavailableSince(): number | null {
+    const p = this.publisher.downSince;
+    const consumer = this.handler !== null ? this.consumer : null;
+    const c = consumer && !consumer.current?.consumerTag ? (consumer.downSince ?? Date.now()) : null;
+    if (p === null) return c;
+    if (c === null) return p;
+    return Math.min(p, c);
+  }
+
+  /** How many times the queue was repaired as leaderless (metrics, tests). */
+  get repairCount(): number {
+    return this.repairs;
+  }
+
+  /** When (epoch ms) the last repair started; messages dispatched before it may be gone. */
+  get lastRepairAt(): number | null {
+    return this.lastRepairStartedAt;
+  }
+
+  /**
+   * Starts connecting the publisher (and reconnecting after every loss until close()) and waits
+   * up to `timeoutMs` for it. On timeout it rejects but keeps trying in the background, so a
+   * process can start while the broker is still down.
    */
   async connect(timeoutMs = 10_000): Promise<void> {
     if (this.closing) throw new Error("queue is closed");
-    this.loop ??= this.run();
-    if (this.session) return;
-    const ready = new Promise<void>((resolve) => this.waiters.push(resolve));
-    await withTimeout(ready, timeoutMs, `connecting to RabbitMQ (${this.queue})`);
+    await this.publisher.waitUp(timeoutMs).catch((err) => {
+      throw new TimeoutError(`connecting to RabbitMQ (${this.queue}) timed out after ${timeoutMs} ms`, { cause: err });
+    });
   }
 
   /** Publishes a job id; resolves once the broker confirmed it, rejects when it cannot. */
@@ -97,16 +156,27 @@ export class JobQueue {
   }
 
   /** Publishes raw bytes to the job queue (tests use it to send unparseable messages). */
-  async publishRaw(content: Buffer, messageId?: string): Promise<void> {
-    const session = this.session;
+  async publishRaw(content: Buffer, messageId: string = randomUUID()): Promise<void> {
+    if (this.closing) throw new Error(`queue is closed: cannot publish to ${this.queue}`);
+    this.publisher.start();
+    const session = this.publisher.current;
     if (!session) throw new Error(`not connected to RabbitMQ: cannot publish to ${this.queue}`);
     const confirmed = new Promise<void>((resolve, reject) => {
       try {
-        session.publisher.sendToQueue(
+        session.channel.sendToQueue(
           this.queue,
           content,
-          { persistent: true, contentType: "application/json", ...(messageId ? { messageId } : {}) },
-          (err) => (err ? reject(coerceError(err)) : resolve()),
+          // mandatory: a queue that does not exist (deleted, or being repaired) returns the message
+          // instead of confirming a message that went nowhere.
+          { persistent: true, mandatory: true, contentType: "application/json", messageId },
+          (err) => {
+            if (err) return reject(coerceError(err));
+            const n = session.returned.get(messageId) ?? 0;
+            if (n === 0) return resolve();
+            if (n === 1) session.returned.delete(messageId);
+            else session.returned.set(messageId, n - 1);
+            reject(new Error(`RabbitMQ returned the message: queue ${this.queue} does not exist`));
+          },
         );
       } catch (err) {
         reject(coerceError(err));
@@ -115,108 +185,161 @@ export class JobQueue {
     await withTimeout(confirmed, this.options.publishTimeoutMs ?? 5_000, `publish confirm from RabbitMQ`);
   }
 
-  /** Starts consuming with `handler` (again after every reconnect, until stopConsuming()). */
-  async consume(handler: MessageHandler): Promise<void> {
+  /**
+   * Starts consuming with `handler` on a connection of its own (again after every reconnect,
+   * until stopConsuming()). Waits up to `waitMs` for the consumer to start, then returns anyway:
+   * the loop keeps trying in the background, and publishing does not depend on it.
+   */
+  async consume(handler: MessageHandler, waitMs = this.options.stepTimeoutMs ?? 10_000): Promise<void> {
+    if (this.closing) throw new Error("queue is closed");
     this.handler = handler;
-    if (this.session) await this.startConsumer(this.session);
+    if (!this.consumer) {
+      this.consumer = new AmqpLink<ConsumerSession>({
+        ...this.linkOptions(`RabbitMQ consumer (${this.queue})`),
+        setup: (connection, link) => this.setupConsumer(connection, link),
+        onAttemptFailed: (err) => this.afterConsumerAttempt(err),
+      });
+    } else {
+      const s = this.consumer.current;
+      if (s && !s.consumerTag) this.consumer.reset("consumer restarted"); // the new session consumes
+    }
+    await this.consumer.waitUp(waitMs).catch(() => undefined);
   }
 
   /** Stops taking new messages; unacked ones stay with this consumer until acked or the channel closes. */
   async stopConsuming(): Promise<void> {
     this.handler = null;
-    const session = this.session;
+    const session = this.consumer?.current;
     if (session?.consumerTag) {
       const tag = session.consumerTag;
       session.consumerTag = null;
-      await session.consumer.cancel(tag).catch((err) => this.options.onError?.(coerceError(err)));
+      await withTimeout(session.channel.cancel(tag), this.options.stepTimeoutMs ?? 10_000, "cancelling the consumer").catch((err) =>
+        this.options.onError?.(coerceError(err)),
+      );
     }
   }
 
   /** Message counts of the job queue and the dead-letter queue (tests, readiness). */
   async depth(): Promise<{ ready: number; dead: number }> {
-    const session = this.session;
+    const session = this.publisher.current;
     if (!session) throw new Error("not connected to RabbitMQ");
-    const main = await session.publisher.checkQueue(this.queue);
-    const dead = await session.publisher.checkQueue(this.deadLetterQueue);
+    const limit = this.options.stepTimeoutMs ?? 10_000;
+    const main = await withTimeout(session.channel.checkQueue(this.queue), limit, "checking the queue depth");
+    const dead = await withTimeout(session.channel.checkQueue(this.deadLetterQueue), limit, "checking the dead-letter depth");
     return { ready: main.messageCount, dead: dead.messageCount };
   }
 
-  /** Closes the connection and stops reconnecting. Safe to call more than once. */
+  /** Closes both connections and stops reconnecting. Safe to call more than once. */
   async close(): Promise<void> {
-    if (this.closing) {
-      await this.loop;
-      return;
-    }
     this.closing = true;
     this.handler = null;
-    this.wakeLoop?.();
-    const session = this.session;
-    this.session = null;
-    if (session) {
-      try {
-        await session.connection.close();
-      } catch (err) {
-        // Already closed by the broker: nothing left to release.
-        if (!/closed|closing/i.test(coerceError(err).message)) throw coerceError(err);
-      }
-    }
-    await this.loop;
+    await Promise.all([this.consumer?.close(), this.publisher.close()]);
   }
 
-  private async run(): Promise<void> {
-    let attempt = 0;
-    while (!this.closing) {
-      let session: Session | null = null;
-      try {
-        session = await this.open();
-        attempt = 0;
-      } catch (err) {
-        this.options.onError?.(coerceError(err));
-      }
-      if (session) {
-        if (this.closing) {
-          await session.connection.close().catch(() => undefined);
-          break;
-        }
-        this.session = session;
-        for (const w of this.waiters.splice(0)) w();
-        await session.closed;
-        if (this.session === session) this.session = null;
-        continue;
-      }
-      // Exponential backoff with jitter so a fleet of workers does not reconnect in lockstep.
-      const base = Math.min(this.options.maxReconnectDelayMs ?? 5_000, 100 * 2 ** Math.min(attempt++, 8));
-      await new Promise<void>((resolve) => {
-        this.wakeLoop = resolve;
-        sleep(base / 2 + Math.random() * (base / 2)).then(resolve);
-      });
-      this.wakeLoop = null;
-    }
+  private linkOptions(name: string) {
+    return {
+      name,
+      url: this.options.url,
+      connectTimeoutMs: this.options.connectTimeoutMs ?? 3_000,
+      stepTimeoutMs: this.options.stepTimeoutMs ?? 10_000,
+      maxReconnectDelayMs: this.options.maxReconnectDelayMs ?? 5_000,
+      ...(this.options.onError ? { onError: this.options.onError } : {}),
+    };
   }
 
-  private async open(): Promise<Session> {
-    const connection = await amqp.connect(this.options.url, { timeout: this.options.connectTimeoutMs ?? 3_000 });
+  private async setupPublisher(connection: amqp.ChannelModel, link: AmqpLink<PublisherSession>): Promise<Omit<PublisherSession, "connection" | "closed">> {
+    const channel = await link.step(connection, "opening the publisher channel", connection.createConfirmChannel());
+    const returned = new Map<string, number>();
+    channel.on("return", (msg: amqp.Message) => {
+      const id = String(msg.properties.messageId ?? "");
+      returned.set(id, (returned.get(id) ?? 0) + 1);
+      // Declare the topology again in the background: the next publish finds the queue.
+      void withTimeout(this.assertTopology(channel), this.options.stepTimeoutMs ?? 10_000, "declaring the queue again").catch(() => undefined);
+    });
+    this.watchChannel(connection, channel);
+    await link.step(connection, "declaring the queue topology", this.assertTopology(channel));
+    return { channel, returned };
+  }
+
+  private async setupConsumer(connection: amqp.ChannelModel, link: AmqpLink<ConsumerSession>): Promise<Omit<ConsumerSession, "connection" | "closed">> {
+    const channel = await link.step(connection, "opening the consumer channel", connection.createChannel());
+    this.watchChannel(connection, channel);
+    await link.step(connection, "declaring the queue topology", this.assertTopology(channel));
+    await link.step(connection, "setting the prefetch", channel.prefetch(this.options.prefetch ?? 8));
+    let consumerTag: string | null = null;
+    if (this.handler) {
+      const started = channel.consume(
+        this.queue,
+        (msg) => {
+          // null: the broker cancelled the consumer (queue deleted); a new session consumes again.
+          if (!msg) return link.reset("consumer cancelled by the broker");
+          void this.deliver(channel, msg);
+        },
+        { noAck: false },
+      );
+      try {
+        consumerTag = (await link.step(connection, "starting the consumer (basic.consume)", started)).consumerTag;
+      } catch (err) {
+        const e = coerceError(err);
+        throw e instanceof TimeoutError ? new ConsumeTimeoutError(e.message) : e;
+      }
+    }
+    this.consumeTimeouts = 0;
+    return { channel, consumerTag };
+  }
+
+  /** A channel closed by the broker (e.g. a precondition failure) leaves the session broken; rebuild it. */
+  private watchChannel(connection: amqp.ChannelModel, channel: amqp.Channel): void {
+    channel.on("error", (err: unknown) => {
+      const e = coerceError(err);
+      if (!isConnectionGone(e)) this.options.onError?.(e);
+    });
+    channel.on("close", () => destroyConnection(connection, "channel closed"));
+  }
+
+  /**
+   * RabbitMQ 3.10 can bring a quorum queue back from a SIGKILL without a leader, for good: the
+   * node forgets the queue's Ra server (its name registry is a dets file written up to 3 s
+   * late), starts an empty replacement that waits to be told who leads, and every basic.consume
+   * then hangs (the broker gives up after net_ticktime + 5 = 65 s with a 541 and the same happens
+   * on the next try). Publishes are never confirmed either. Nothing but deleting the queue, or a
+   * `ra:trigger_election` from rabbitmqctl, gets it out; the evidence is in
+   * docs/broker-outages.md. So after `repairAfterConsumeTimeouts` consecutive consume timeouts,
+   * each on a fresh connection, and only when the broker reports no consumer on the queue, this
+   * deletes the queue and declares it again. The replacement held nothing: an empty member
+   * without a leader cannot have accepted a message. Messages of the lost member are gone either
+   * way; Postgres still has their jobs, and `onRepaired` lets the worker dispatch them again.
+   */
+  private async afterConsumerAttempt(err: Error): Promise<void> {
+    if (!(err instanceof ConsumeTimeoutError)) return;
+    this.consumeTimeouts += 1;
+    const after = this.options.repairAfterConsumeTimeouts ?? 3;
+    if ((this.options.queueType ?? "quorum") !== "quorum" || after === 0 || this.consumeTimeouts < after) return;
+    this.consumeTimeouts = 0;
+    await this.repairLeaderlessQueue();
+  }
+
+  private async repairLeaderlessQueue(): Promise<void> {
+    const limit = this.options.stepTimeoutMs ?? 10_000;
+    const connection = await withTimeout(amqp.connect(this.options.url, { timeout: this.options.connectTimeoutMs ?? 3_000 }), limit, "connecting to repair the queue");
+    connection.on("error", () => undefined);
     try {
-      let markClosed!: () => void;
-      const closed = new Promise<void>((r) => (markClosed = r));
-      connection.on("error", (err) => this.options.onError?.(coerceError(err)));
-      connection.on("close", () => markClosed());
-      const publisher = await connection.createConfirmChannel();
-      const consumer = await connection.createChannel();
-      // A channel closed by the broker (e.g. a precondition failure) leaves the session half
-      // broken; closing the connection makes the loop rebuild everything.
-      for (const ch of [publisher, consumer]) {
-        ch.on("error", (err) => this.options.onError?.(coerceError(err)));
-        ch.on("close", () => void connection.close().catch(() => undefined));
-      }
-      await this.assertTopology(publisher);
-      await consumer.prefetch(this.options.prefetch ?? 8);
-      const session: Session = { connection, publisher, consumer, consumerTag: null, closed };
-      if (this.handler) await this.startConsumer(session);
-      return session;
-    } catch (err) {
-      await connection.close().catch(() => undefined);
-      throw coerceError(err);
+      const ch = await withTimeout(connection.createChannel(), limit, "opening a channel to repair the queue");
+      ch.on("error", () => undefined);
+      const { consumerCount } = await withTimeout(ch.checkQueue(this.queue), limit, "checking the queue before repair");
+      if (consumerCount > 0) return; // someone consumes from it: not the leaderless state
+      this.options.onError?.(
+        new Error(`RabbitMQ queue ${this.queue} does not answer basic.consume (a quorum queue without a leader): deleting and declaring it again`),
+      );
+      const startedAt = Date.now();
+      // The broker waits up to 5 s for the missing leader before it force-deletes the queue.
+      await withTimeout(ch.deleteQueue(this.queue), limit + 20_000, "deleting the leaderless queue");
+      await withTimeout(this.assertTopology(ch), limit, "declaring the queue again");
+      this.repairs += 1;
+      this.lastRepairStartedAt = startedAt;
+      this.options.onRepaired?.();
+    } finally {
+      destroyConnection(connection, "repair done");
     }
   }
 
@@ -229,20 +352,6 @@ export class JobQueue {
       durable: true,
       arguments: { "x-queue-type": type, "x-dead-letter-exchange": this.deadLetterExchange },
     });
-  }
-
-  private async startConsumer(session: Session): Promise<void> {
-    if (session.consumerTag || !this.handler) return;
-    const ch = session.consumer;
-    const reply = await ch.consume(
-      this.queue,
-      (msg) => {
-        if (!msg) return; // the broker cancelled us (queue deleted); the close handler reconnects
-        void this.deliver(ch, msg);
-      },
-      { noAck: false },
-    );
-    session.consumerTag = reply.consumerTag;
   }
 
   private async deliver(ch: amqp.Channel, msg: amqp.ConsumeMessage): Promise<void> {

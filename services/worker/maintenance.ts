@@ -30,6 +30,7 @@ export class Maintenance {
   private timers = new Set<NodeJS.Timeout>();
   private running = new Set<Promise<unknown>>();
   private stopped = true;
+  private handledRepairAt: number | null = null;
 
   constructor(private readonly o: MaintenanceOptions) {}
 
@@ -66,6 +67,7 @@ export class Maintenance {
   /** One sweeper pass; returns how many jobs it dispatched. Skipped while the broker is unreachable. */
   async sweepOnce(): Promise<number> {
     if (!this.o.queue.isConnected()) return 0;
+    await this.redispatchAfterRepair();
     const { dispatched, failed } = await this.o.repo.sweepUndispatched(
       (job) => this.o.queue.publish(job.id),
       this.o.sweepAfterMs,
@@ -78,6 +80,32 @@ export class Maintenance {
     }
     if (failed.length > 0) this.o.metrics?.dispatches.inc({ source: "sweeper", result: "error" }, failed.length);
     return dispatched.length;
+  }
+
+  /**
+   * After this worker repaired a leaderless queue (docs/broker-outages.md), the messages of
+   * every job dispatched before the repair may be gone with the broker's lost queue member: send
+   * them all again now instead of waiting REDISPATCH_AFTER_MS. A duplicate costs one dropped
+   * message (the claim refuses it).
+   */
+  private async redispatchAfterRepair(): Promise<void> {
+    const at = this.o.queue.lastRepairAt;
+    if (at === null || at === this.handledRepairAt) return;
+    const batch = 100;
+    let total = 0;
+    for (;;) {
+      // Dispatched before the repair started; the ones re-stamped by this loop are newer.
+      const olderThanMs = Math.max(1, Date.now() - at);
+      const { dispatched, failed } = await this.o.repo.sweepUndispatched((job) => this.o.queue.publish(job.id), this.o.sweepAfterMs, batch, olderThanMs);
+      total += dispatched.length;
+      if (failed.length > 0) throw new Error(`re-dispatch after the queue repair: ${failed.length} publish(es) failed; the next pass retries`);
+      if (dispatched.length < batch) break;
+    }
+    this.handledRepairAt = at;
+    if (total > 0) {
+      this.o.metrics?.dispatches.inc({ source: "repair", result: "ok" }, total);
+      this.o.log?.warn({ count: total }, "re-dispatched the jobs whose messages the repaired queue lost");
+    }
   }
 
   private schedule(pass: () => Promise<unknown>, intervalMs: number): void {
