@@ -64,14 +64,18 @@ describe("chaos: RabbitMQ SIGKILLed and restarted three times", () => {
 
     // 1. During submissions: the api commits jobs it cannot publish; the sweeper sends them later.
     const first = c.submitMany(600, 8, { body: (i) => ({ type: "record", payload: { sleepMs: i % 10 === 0 ? 100 : 0 } }) });
-    while (c.acknowledgedIds().length < 150) await sleep(50);
+    // The moments vary from run to run (a fault test must not pass by timing luck).
+    const firstAt = 100 + Math.floor(Math.random() * 250);
+    const secondAt = 20 + Math.floor(Math.random() * 100);
+    console.log(`[chaos] rabbitmq: first kill after ${firstAt} acknowledged, second after ${secondAt} completed`);
+    while (c.acknowledgedIds().length < firstAt) await sleep(50);
     await killAndRestart("during submissions");
     await first;
 
     // 2. During consumption: wait until workers take jobs again, then kill with messages in flight.
     const base = await completed(c);
     const second = c.submitMany(400, 8, { body: () => ({ type: "record", payload: { sleepMs: 200 } }) });
-    while ((await completed(c)) < base + 50) await sleep(100);
+    while ((await completed(c)) < base + secondAt) await sleep(100);
     await killAndRestart("during consumption");
     await second;
 
