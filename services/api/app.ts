@@ -16,6 +16,8 @@ export interface ApiAppConfig {
   apiToken: string;
   /** Largest accepted request body in bytes; larger is a 413. @default 1048576 (core's BODY_LIMIT_BYTES default) */
   bodyLimit?: number;
+  /** Deepest nesting of arrays and objects in a body; deeper is a 400. @default 64 (core's BODY_MAX_DEPTH default) */
+  bodyMaxDepth?: number;
   /** Per-dependency timeout of `/readyz`. @default 1000 */
   readinessTimeoutMs?: number;
   /** A pino logger (core's `createLogger`, which redacts credentials), or false for none. @default false */
@@ -44,7 +46,7 @@ export function buildApp(deps: ApiDeps, config: ApiAppConfig): FastifyInstance {
   void app.register(async (scope) => healthRoutes(scope, deps, { readinessTimeoutMs: config.readinessTimeoutMs ?? 1000 }));
   // A separate encapsulated scope: the bearer hook it adds applies to /jobs* only.
   void app.register(async (scope) =>
-    jobRoutes(scope, deps, { apiToken: config.apiToken }),
+    jobRoutes(scope, deps, { apiToken: config.apiToken, bodyMaxDepth: config.bodyMaxDepth ?? 64 }),
   );
   return app;
 }

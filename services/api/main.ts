@@ -53,6 +53,7 @@ async function main(): Promise<void> {
   const app = buildApp(apiDepsFrom(deps, handlers), {
     apiToken: config.apiToken,
     bodyLimit: config.bodyLimitBytes,
+    bodyMaxDepth: config.bodyMaxDepth,
     logger,
   });
 

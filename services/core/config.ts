@@ -43,6 +43,8 @@
 //                       after this long, without using up an attempt   default 30000
 //   UNKNOWN_TYPE_FAIL_AFTER_MS …until the job is this old; then it fails with the reason  default 86400000
 //   BODY_LIMIT_BYTES    api request body limit               default 1 MiB
+//   BODY_MAX_DEPTH      api: deepest nesting of arrays/objects in a request body; deeper is a
+//                       400 naming this setting (services/api/storable.ts)   default 64
 //   AMQP_TIMEOUT_MS     limit of each step of (re)connecting to RabbitMQ: channel, declarations,
 //                       basic.consume (docs/broker-outages.md)   default 10000
 //   QUEUE_REPAIR_AFTER_TIMEOUTS  consecutive basic.consume timeouts after which a quorum queue
@@ -89,6 +91,7 @@ export interface ServiceConfig {
   readonly unknownTypeRetryMs: number;
   readonly unknownTypeFailAfterMs: number;
   readonly bodyLimitBytes: number;
+  readonly bodyMaxDepth: number;
   readonly amqpTimeoutMs: number;
   readonly queueRepairAfterTimeouts: number;
   readonly dependencyLivenessLimitMs: number;
@@ -165,6 +168,8 @@ const schema = z.object({
   UNKNOWN_TYPE_RETRY_MS: int(0, 86_400_000, 30_000),
   UNKNOWN_TYPE_FAIL_AFTER_MS: int(0, 30 * 86_400_000, 86_400_000),
   BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024, 1024 * 1024),
+  // Bounded above: serialising a value is recursive, and a few thousand levels overflow the stack.
+  BODY_MAX_DEPTH: int(1, 1_000, 64),
   AMQP_TIMEOUT_MS: int(100, 600_000, 10_000),
   QUEUE_REPAIR_AFTER_TIMEOUTS: int(0, 100, 3),
   DEPENDENCY_LIVENESS_LIMIT_MS: int(1_000, 86_400_000, 120_000),
@@ -227,6 +232,7 @@ export function loadServiceConfig(role: ServiceRole, env: NodeJS.ProcessEnv = pr
     unknownTypeRetryMs: d.UNKNOWN_TYPE_RETRY_MS,
     unknownTypeFailAfterMs: d.UNKNOWN_TYPE_FAIL_AFTER_MS,
     bodyLimitBytes: d.BODY_LIMIT_BYTES,
+    bodyMaxDepth: d.BODY_MAX_DEPTH,
     amqpTimeoutMs: d.AMQP_TIMEOUT_MS,
     queueRepairAfterTimeouts: d.QUEUE_REPAIR_AFTER_TIMEOUTS,
     dependencyLivenessLimitMs: d.DEPENDENCY_LIVENESS_LIMIT_MS,

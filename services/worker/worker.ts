@@ -147,6 +147,12 @@ export class Worker {
       return "requeue";
     }
     if (!claimed.ok) {
+      if (claimed.code === "not_found") {
+        // No such job: not a duplicate but a message this system never sent (forged, or another
+        // system's on a shared broker). Nothing to run; say so where an operator looks.
+        this.o.log?.warn({ jobId, reason: claimed.message }, "message for an unknown job dropped");
+        return "ack";
+      }
       // Duplicate, redelivered or early message: someone else has (or had) the job.
       this.o.log?.debug({ jobId, code: claimed.code, reason: claimed.message }, "message dropped");
       return "ack";

@@ -17,6 +17,10 @@ export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0
 export const AMQP_URL = process.env.TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 export const RECORD_HANDLER_MODULE = path.join(ROOT, "test/support/handlers/record.ts");
 
+/** The record handler's table: one row per handler execution. */
+export const HANDLER_RUNS_DDL =
+  "create table handler_runs (id bigserial primary key, job_id uuid not null, claim bigint not null, worker_id text not null, at timestamptz not null default now())";
+
 export interface TestDatabase {
   readonly name: string;
   readonly url: string;
@@ -48,7 +52,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const c = new pg.Client({ connectionString: url.toString() });
   await c.connect();
   // Test-only: one row per handler execution, written by test/support/handlers/record.ts.
-  await c.query("create table handler_runs (id bigserial primary key, job_id uuid not null, claim bigint not null, worker_id text not null, at timestamptz not null default now())");
+  await c.query(HANDLER_RUNS_DDL);
   await c.end();
   let dropped = false;
   return {

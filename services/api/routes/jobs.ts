@@ -13,15 +13,20 @@ import { requireBearer } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../http-errors.js";
 import { JobIdParams, parsePart, SubmitJobBody } from "../schemas.js";
+import { refuseUnstorableBodies } from "../storable.js";
 import { jobView, transitionView } from "../views.js";
 
 export interface JobRoutesOptions {
   readonly apiToken: string;
+  /** See services/api/storable.ts. */
+  readonly bodyMaxDepth: number;
 }
 
 export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, options: JobRoutesOptions): Promise<void> {
   const { repo, cache, metrics } = deps;
   app.addHook("onRequest", requireBearer(options.apiToken));
+  // After parsing, before any route sees the body: what Postgres cannot store is a 400, not a 500.
+  app.addHook("preValidation", refuseUnstorableBodies(options.bodyMaxDepth));
 
   /**
    * The job row is already committed (PENDING) when this runs, so a broker outage here loses
