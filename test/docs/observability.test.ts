@@ -105,7 +105,7 @@ describe("what the services export", () => {
   it("the api carries the system-wide gauges, read from Postgres and RabbitMQ", () => {
     expect(sample(apiText, "jobstack_jobs", { type: "noop", state: "COMPLETED" })).toBe(1);
     expect(sample(apiText, "jobstack_jobs", { type: "noop", state: "PENDING" })).toBe(0);
-    expect(sample(apiText, "jobstack_oldest_pending_job_age_seconds", {})).toBe(0);
+    expect(sample(apiText, "jobstack_oldest_job_age_seconds", { state: "PENDING" })).toBe(0);
     expect(sample(apiText, "jobstack_queue_messages_ready", { queue: stack.queueName })).toBe(0);
     expect(sample(apiText, "jobstack_queue_messages_dead_lettered", { queue: `${stack.queueName}.dead` })).toBe(0);
     expect(sample(apiText, "jobstack_queue_consumers", { queue: stack.queueName })).toBe(1);
