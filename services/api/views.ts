@@ -4,7 +4,7 @@
  */
 import type { z } from "zod";
 import type { Job, Transition } from "../core/jobs/types.js";
-import type { JobViewSchema, TransitionViewSchema } from "./response-schemas.js";
+import type { JobDetailSchema, JobViewSchema, TransitionViewSchema } from "./response-schemas.js";
 
 /** Inferred from the schema docs/openapi.json is generated from (services/api/response-schemas.ts). */
 export type JobView = z.infer<typeof JobViewSchema>;
@@ -21,6 +21,13 @@ export function jobView(job: Job): JobView {
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
   };
+}
+
+export type JobDetailView = z.infer<typeof JobDetailSchema>;
+
+/** A job with its payload (`GET /jobs/:id`); lists and transitions answer `jobView`. */
+export function jobDetailView(job: Job): JobDetailView {
+  return { ...jobView(job), payload: job.payload ?? null };
 }
 
 export type TransitionView = z.infer<typeof TransitionViewSchema>;
