@@ -9,11 +9,23 @@ import type { Logger } from "../core/logger.js";
 import type { ApiDeps } from "./deps.js";
 import { errorHandler, notFoundHandler } from "./http-errors.js";
 import { instrumentHttp } from "./metrics.js";
+import { requireBearer } from "./auth.js";
+import { CursorCodec } from "./cursor.js";
+import { openApiRoutes } from "./routes/openapi.js";
+import { refuseUnstorableBodies } from "./storable.js";
 import { healthRoutes } from "./routes/health.js";
-import { jobRoutes } from "./routes/jobs.js";
+import { jobDispatcher, jobRoutes } from "./routes/jobs.js";
+import { operateRoutes } from "./routes/operate.js";
+import { registerSystemMetrics } from "./system-metrics.js";
+import { SnapshotCache, takeSnapshot } from "./system-snapshot.js";
 
 export interface ApiAppConfig {
+  /** API_TOKEN: submit and read; also keys the search cursor's signature (services/api/cursor.ts). */
   apiToken: string;
+  /** OPERATOR_TOKEN: may also retry and cancel. @default "" (no one may) */
+  operatorToken?: string;
+  /** How old a system snapshot a `/metrics` scrape may reuse. @default 5000 */
+  metricsMaxAgeMs?: number;
   /** Largest accepted request body in bytes; larger is a 413. @default 1048576 (core's BODY_LIMIT_BYTES default) */
   bodyLimit?: number;
   /** Deepest nesting of arrays and objects in a body; deeper is a 400. @default 64 (core's BODY_MAX_DEPTH default) */
@@ -43,10 +55,20 @@ export function buildApp(deps: ApiDeps, config: ApiAppConfig): FastifyInstance {
   app.setNotFoundHandler(notFoundHandler);
   instrumentHttp(app, deps.metrics);
 
+  const snapshots = new SnapshotCache(() => takeSnapshot({ repo: deps.repo, queue: deps.queue, readiness: deps.readiness }));
+  registerSystemMetrics(deps.metrics.registry, snapshots, config.metricsMaxAgeMs ?? 5000);
+  app.decorateRequest("jobstackRole", null);
+
   void app.register(async (scope) => healthRoutes(scope, deps, { readinessTimeoutMs: config.readinessTimeoutMs ?? 1000 }));
+  void app.register(async (scope) => openApiRoutes(scope));
   // A separate encapsulated scope: the bearer hook it adds applies to /jobs* only.
-  void app.register(async (scope) =>
-    jobRoutes(scope, deps, { apiToken: config.apiToken, bodyMaxDepth: config.bodyMaxDepth ?? 64 }),
-  );
+  void app.register(async (scope) => {
+    scope.addHook("onRequest", requireBearer({ submit: config.apiToken, operator: config.operatorToken ?? "" }));
+    // After parsing, before any route sees the body: what Postgres cannot store is a 400, not a 500.
+    scope.addHook("preValidation", refuseUnstorableBodies(config.bodyMaxDepth ?? 64));
+    const dispatch = jobDispatcher(deps);
+    await jobRoutes(scope, deps, dispatch);
+    await operateRoutes(scope, deps, { cursors: new CursorCodec(config.apiToken), snapshots, dispatch });
+  });
   return app;
 }

@@ -229,6 +229,25 @@ export class JobQueue {
     return { ready: main.messageCount, dead: dead.messageCount };
   }
 
+  /**
+   * What AMQP itself can tell about the queues, by a passive declare of each (queue.declare
+   * with passive=true answers message-count and consumer-count): messages ready for delivery
+   * (delivered but unacknowledged ones are not in that count, and AMQP 0-9-1 has no way to ask
+   * for them: only the management plugin's HTTP API or its Prometheus endpoint knows), the
+   * consumers attached, and the messages waiting in the dead-letter queue.
+   */
+  async inspect(): Promise<{ ready: number; consumers: number; deadLettered: number }> {
+    const session = this.publisher.current;
+    if (!session) throw new Error(`not connected to RabbitMQ: cannot inspect ${this.queue}`);
+    const limit = this.options.stepTimeoutMs ?? 10_000;
+    const [main, dead] = await withTimeout(
+      Promise.all([session.channel.checkQueue(this.queue), session.channel.checkQueue(this.deadLetterQueue)]),
+      limit,
+      "inspecting the queues",
+    );
+    return { ready: main.messageCount, consumers: main.consumerCount, deadLettered: dead.messageCount };
+  }
+
   /** Closes both connections and stops reconnecting. Safe to call more than once. */
   async close(): Promise<void> {
     this.closing = true;
