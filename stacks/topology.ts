@@ -10,7 +10,8 @@
 import type { ResolvedEnvironment } from "./config/resolve.js";
 import { API_PORT, JOB_QUEUE, serviceEnvironment, WORKER_HEALTH_PORT } from "./config/service-env.js";
 
-export const SECRET_NAMES = ["postgres-password", "redis-password", "rabbitmq-password", "api-token"] as const;
+/** `api-token` may submit and read jobs; `operator-token` may also retry and cancel them (docs/operate.md). */
+export const SECRET_NAMES = ["postgres-password", "redis-password", "rabbitmq-password", "api-token", "operator-token"] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
 /** A value assembled from literal text and secrets; `url` parts are percent-encoded when filled in. */
@@ -129,6 +130,7 @@ export const CONNECTION_SECRETS = {
   REDIS_URL: { key: "redis-url", parts: ["redis://:", url("redis-password"), `@redis:${PORTS.redis}/0`] },
   AMQP_URL: { key: "amqp-url", parts: [`amqp://${RABBITMQ_USER}:`, url("rabbitmq-password"), `@rabbitmq:${PORTS.rabbitmq}`] },
   API_TOKEN: { key: "api-token", parts: [raw("api-token")] },
+  OPERATOR_TOKEN: { key: "operator-token", parts: [raw("operator-token")] },
 } as const satisfies Record<string, SecretValue>;
 
 function image(env: ResolvedEnvironment, which: "api" | "worker"): ImageSpec {
