@@ -11,6 +11,7 @@ import { errorHandler, notFoundHandler } from "./http-errors.js";
 import { instrumentHttp } from "./metrics.js";
 import { healthRoutes } from "./routes/health.js";
 import { jobRoutes } from "./routes/jobs.js";
+import { uiRoutes } from "./routes/ui.js";
 
 export interface ApiAppConfig {
   apiToken: string;
@@ -42,6 +43,8 @@ export function buildApp(deps: ApiDeps, config: ApiAppConfig): FastifyInstance {
   instrumentHttp(app, deps.metrics);
 
   void app.register(async (scope) => healthRoutes(scope, deps, { readinessTimeoutMs: config.readinessTimeoutMs ?? 1000 }));
+  // The dashboard's files need no token (they hold no data); what they fetch does.
+  void app.register(async (scope) => uiRoutes(scope));
   // A separate encapsulated scope: the bearer hook it adds applies to /jobs* only.
   void app.register(async (scope) =>
     jobRoutes(scope, deps, { apiToken: config.apiToken }),

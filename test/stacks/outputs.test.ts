@@ -6,10 +6,11 @@
 import { describe, expect, it } from "vitest";
 import { loadEnvironment } from "../../stacks/config/index.js";
 import { readOutputCommand } from "../../stacks/outputs.js";
-import { environmentVariant } from "./kubernetes/support.js";
-import { synthEnv, type Json } from "./support.js";
+import { environmentVariant, type Json } from "./kubernetes/support.js";
+import { synthEnv } from "./support.js";
 
-const shipped = Object.fromEntries(["dev", "staging", "prod"].map((name) => [name, synthEnv(loadEnvironment(name)).json])) as Record<string, Json>;
+const synthShipped = (name: string): Json => synthEnv(loadEnvironment(name)).json;
+const shipped = { dev: synthShipped("dev"), staging: synthShipped("staging"), prod: synthShipped("prod") };
 const kindDev = synthEnv(
   environmentVariant("prod", "kind-dev", (doc) => {
     doc.tier = "dev";
@@ -75,13 +76,13 @@ describe("stack outputs", () => {
   });
 
   it("hand the api the operator token from the same secret source as the api token", () => {
-    const [api] = Object.values(shipped.dev.resource.docker_container).filter((c: Json) => c.name === "jobstack-dev-api") as Json[];
+    const [api] = (Object.values(shipped.dev.resource.docker_container) as Json[]).filter((c) => c.name === "jobstack-dev-api") as Json[];
     const env = Object.fromEntries((api.env as string[]).map((e) => e.split(/=(.*)/s).slice(0, 2)));
     expect(env.OPERATOR_TOKEN).toMatch(/^\$\{random_password\.[^.]+\.result\}$/);
     expect(env.OPERATOR_TOKEN).toBe(shipped.dev.output.operator_token.value);
-    const [worker] = Object.values(shipped.dev.resource.docker_container).filter((c: Json) => c.name === "jobstack-dev-worker") as Json[];
+    const [worker] = (Object.values(shipped.dev.resource.docker_container) as Json[]).filter((c) => c.name === "jobstack-dev-worker") as Json[];
     expect((worker.env as string[]).some((e) => e.startsWith("OPERATOR_TOKEN="))).toBe(false);
-    const deployment = Object.values(shipped.prod.resource.kubernetes_deployment_v1).find((d: Json) => d.metadata.name === "api") as Json;
+    const deployment = (Object.values(shipped.prod.resource.kubernetes_deployment_v1) as Json[]).find((d) => d.metadata.name === "api") as Json;
     const envVars = deployment.spec.template.spec.container[0].env as Json[];
     expect(envVars.find((e) => e.name === "OPERATOR_TOKEN").value_from.secret_key_ref.key).toBe("operator-token");
   });
