@@ -56,6 +56,8 @@ export interface LocalOptions {
 export interface LocalInfo {
   readonly url: string;
   readonly token: string;
+  /** OPERATOR_TOKEN: may also retry and cancel (docs/api-access.md). */
+  readonly operatorToken: string;
   readonly pids: readonly number[];
 }
 
@@ -75,6 +77,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   };
   // 32 random bytes: a fresh secret every run, never written anywhere but this terminal.
   const token = randomBytes(32).toString("base64url");
+  const operatorToken = randomBytes(32).toString("base64url");
 
   const { applied } = await migrate(connections.DATABASE_URL);
   out(applied.length > 0 ? `migrations applied: ${applied.join(", ")}` : "schema up to date");
@@ -91,6 +94,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
     // The token is printed to the terminal: keep the API off the network.
     HOST: "127.0.0.1",
     API_TOKEN: token,
+    OPERATOR_TOKEN: operatorToken,
     ...options.extraEnv,
   });
   for (let i = 1; i <= options.workers; i++) {
@@ -133,9 +137,10 @@ export async function runLocal(options: LocalOptions): Promise<number> {
       out("");
       out(`jobstack (${options.env}, preset ${resolved.presetSelection.name}): API on ${url}, ${options.workers} worker(s)`);
       out(`API token: ${token}`);
+      out(`operator token (may also retry and cancel): ${operatorToken}`);
       out(`try: curl -s -H "authorization: Bearer ${token}" -H "content-type: application/json" -d '{"type":"noop"}' ${url}/jobs`);
       out("Ctrl-C stops everything.");
-      options.onReady?.({ url, token, pids: children.map((c) => c.pid) });
+      options.onReady?.({ url, token, operatorToken, pids: children.map((c) => c.pid) });
     } else if (!stopper.stopping) {
       out(`the API did not become ready at ${url}/readyz; stopping`);
       stopper.failed = true;

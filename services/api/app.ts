@@ -9,12 +9,23 @@ import type { Logger } from "../core/logger.js";
 import type { ApiDeps } from "./deps.js";
 import { errorHandler, notFoundHandler } from "./http-errors.js";
 import { instrumentHttp } from "./metrics.js";
+import { requireBearer } from "./auth.js";
+import { CursorCodec } from "./cursor.js";
+import { openApiRoutes } from "./routes/openapi.js";
 import { healthRoutes } from "./routes/health.js";
-import { jobRoutes } from "./routes/jobs.js";
+import { jobDispatcher, jobRoutes } from "./routes/jobs.js";
+import { operateRoutes } from "./routes/operate.js";
 import { uiRoutes } from "./routes/ui.js";
+import { registerSystemMetrics } from "./system-metrics.js";
+import { SnapshotCache, takeSnapshot } from "./system-snapshot.js";
 
 export interface ApiAppConfig {
+  /** API_TOKEN: submit and read; also keys the search cursor's signature (services/api/cursor.ts). */
   apiToken: string;
+  /** OPERATOR_TOKEN: may also retry and cancel. @default "" (no one may) */
+  operatorToken?: string;
+  /** How old a system snapshot a `/metrics` scrape may reuse. @default 5000 */
+  metricsMaxAgeMs?: number;
   /** Largest accepted request body in bytes; larger is a 413. @default 1048576 (core's BODY_LIMIT_BYTES default) */
   bodyLimit?: number;
   /** Per-dependency timeout of `/readyz`. @default 1000 */
@@ -42,12 +53,20 @@ export function buildApp(deps: ApiDeps, config: ApiAppConfig): FastifyInstance {
   app.setNotFoundHandler(notFoundHandler);
   instrumentHttp(app, deps.metrics);
 
+  const snapshots = new SnapshotCache(() => takeSnapshot({ repo: deps.repo, queue: deps.queue, readiness: deps.readiness }));
+  registerSystemMetrics(deps.metrics.registry, snapshots, config.metricsMaxAgeMs ?? 5000);
+  app.decorateRequest("jobstackRole", null);
+
   void app.register(async (scope) => healthRoutes(scope, deps, { readinessTimeoutMs: config.readinessTimeoutMs ?? 1000 }));
+  void app.register(async (scope) => openApiRoutes(scope));
   // The dashboard's files need no token (they hold no data); what they fetch does.
   void app.register(async (scope) => uiRoutes(scope));
   // A separate encapsulated scope: the bearer hook it adds applies to /jobs* only.
-  void app.register(async (scope) =>
-    jobRoutes(scope, deps, { apiToken: config.apiToken }),
-  );
+  void app.register(async (scope) => {
+    scope.addHook("onRequest", requireBearer({ submit: config.apiToken, operator: config.operatorToken ?? "" }));
+    const dispatch = jobDispatcher(deps);
+    await jobRoutes(scope, deps, dispatch);
+    await operateRoutes(scope, deps, { cursors: new CursorCodec(config.apiToken), snapshots, dispatch });
+  });
   return app;
 }

@@ -1,9 +1,13 @@
 /**
- * Bearer-token authentication for the `/jobs*` routes.
+ * Bearer-token authentication and the two roles of the `/jobs*` routes (docs/api-access.md):
+ * `submit` (API_TOKEN: submit and read) and `operator` (OPERATOR_TOKEN: also retry and cancel,
+ * single and bulk). A missing or unknown token is a 401; a submit token on an operator route
+ * is a 403.
  *
- * The token is compared in constant time: both sides are hashed to SHA-256 first, so
+ * Tokens are compared in constant time: both sides are hashed to SHA-256 first, so
  * `timingSafeEqual` always sees two 32-byte buffers and neither the token's content nor its
- * length leaks through response timing.
+ * length leaks through response timing. Every configured token is compared on every request,
+ * so the answer's timing does not say which one (if any) matched.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
@@ -11,19 +15,41 @@ import { ApiError } from "./http-errors.js";
 
 const BEARER = /^Bearer +(\S+) *$/i;
 
+export type Role = "submit" | "operator";
+
+/** What each role may do, widest last: an operator may do everything a submitter may. */
+const RANK: Record<Role, number> = { submit: 0, operator: 1 };
+
+export interface ApiTokens {
+  /** API_TOKEN: submit and read. */
+  readonly submit: string;
+  /** OPERATOR_TOKEN; "" or absent: no one holds the operator role. */
+  readonly operator?: string;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by the bearer hook of the `/jobs*` scope; null before it ran. */
+    jobstackRole: Role | null;
+  }
+}
+
 function digest(value: string): Buffer {
   return createHash("sha256").update(value, "utf8").digest();
 }
 
 /** True when the `Authorization` header carries exactly `Bearer <expected>`. */
 export function bearerMatches(expected: string, header: string | undefined): boolean {
-  return makeMatcher(expected)(header);
+  return makeMatcher(expected)(presentedToken(header));
 }
 
-function makeMatcher(expected: string): (header: string | undefined) => boolean {
+function presentedToken(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}
+
+function makeMatcher(expected: string): (presented: string | undefined) => boolean {
   const expectedDigest = digest(expected);
-  return (header) => {
-    const presented = header === undefined ? undefined : BEARER.exec(header)?.[1];
+  return (presented) => {
     // Hash and compare even when the header is missing or malformed, so those answers take as
     // long as a wrong token does.
     const equal = timingSafeEqual(expectedDigest, digest(presented ?? ""));
@@ -31,14 +57,42 @@ function makeMatcher(expected: string): (header: string | undefined) => boolean 
   };
 }
 
-/** A fastify `onRequest` hook that answers 401 unless the request carries the token. */
-export function requireBearer(expected: string) {
-  const matches = makeMatcher(expected);
+/** The role a request's `Authorization` header grants, or null (no or unknown token). */
+export function roleResolver(tokens: ApiTokens): (header: string | undefined) => Role | null {
+  const submit = makeMatcher(tokens.submit);
+  const operator = makeMatcher(tokens.operator ?? "");
+  return (header) => {
+    const presented = presentedToken(header);
+    const isSubmit = submit(presented);
+    const isOperator = operator(presented);
+    return isOperator ? "operator" : isSubmit ? "submit" : null;
+  };
+}
+
+/** A fastify `onRequest` hook that answers 401 unless the request carries one of the tokens. */
+export function requireBearer(tokens: ApiTokens) {
+  const resolve = roleResolver(tokens);
   return async function bearerHook(request: FastifyRequest): Promise<void> {
-    if (!matches(request.headers.authorization)) {
+    const role = resolve(request.headers.authorization);
+    if (role === null) {
       throw new ApiError(401, "unauthorized", "missing or invalid bearer token", {
         header: "authorization",
-        expected: "Bearer <API_TOKEN>",
+        expected: "Bearer <API_TOKEN or OPERATOR_TOKEN>",
+      });
+    }
+    request.jobstackRole = role;
+  };
+}
+
+/** A route-level `preHandler` that answers 403 unless the bearer hook granted at least `role`. */
+export function requireRole(role: Role) {
+  return async function roleHook(request: FastifyRequest): Promise<void> {
+    const held = request.jobstackRole;
+    if (held === null || RANK[held] < RANK[role]) {
+      throw new ApiError(403, "forbidden", `this route needs the ${role} token (${role === "operator" ? "OPERATOR_TOKEN" : "API_TOKEN"})`, {
+        header: "authorization",
+        required: role,
+        held,
       });
     }
   };

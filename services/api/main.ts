@@ -46,6 +46,7 @@ async function main(): Promise<void> {
   });
   const app = buildApp(apiDepsFrom(deps, handlers), {
     apiToken: config.apiToken,
+    operatorToken: config.operatorToken,
     bodyLimit: config.bodyLimitBytes,
     logger,
   });

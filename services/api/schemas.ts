@@ -14,15 +14,17 @@ export type RequestPart = "body" | "params" | "query";
 /** Upper bound of `maxAttempts`; more than this is a runaway retry loop, not a policy. */
 export const MAX_ATTEMPTS_LIMIT = 100;
 
-export const SubmitJobBody = z.strictObject({
-  type: z.string().min(1).max(100),
-  /** Handed to the handler as is; handlers validate their own payload. @default {} */
-  payload: z.unknown().optional(),
-  /** @default the repository's default (see services/core/jobs) */
-  maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).optional(),
-  /** Same key again → the first job, never a second one. */
-  idempotencyKey: z.string().min(1).max(200).optional(),
-});
+export const SubmitJobBody = z
+  .strictObject({
+    type: z.string().min(1).max(100),
+    /** Handed to the handler as is; handlers validate their own payload. @default {} */
+    payload: z.unknown().optional(),
+    /** @default the repository's default (see services/core/jobs) */
+    maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).optional(),
+    /** Same key again → the first job, never a second one. */
+    idempotencyKey: z.string().min(1).max(200).optional(),
+  })
+  .meta({ examples: [{ type: "sleep", payload: { ms: 500 }, maxAttempts: 3, idempotencyKey: "order-1234-confirmation" }] });
 export type SubmitJobBody = z.infer<typeof SubmitJobBody>;
 
 export const JobIdParams = z.object({ id: z.string().regex(UUID_PATTERN, "must be a UUID") });
@@ -40,7 +42,7 @@ export function parsePart<S extends z.ZodType>(schema: S, value: unknown, part: 
   if (result.success) return result.data;
   const issues: ValidationIssue[] = result.error.issues.map((issue) => ({
     part,
-    path: issue.path.length > 0 ? issue.path.map(String).join(".") : issueKeys(issue),
+    path: [...issue.path.map(String), ...issueKeys(issue)].join("."),
     message: issue.message,
   }));
   const summary = issues.map((i) => `${i.part}${i.path ? `.${i.path}` : ""}: ${i.message}`).join("; ");
@@ -48,6 +50,6 @@ export function parsePart<S extends z.ZodType>(schema: S, value: unknown, part: 
 }
 
 /** Unrecognized keys are reported at the object's path; name them so the client sees which field. */
-function issueKeys(issue: z.core.$ZodIssue): string {
-  return issue.code === "unrecognized_keys" ? issue.keys.join(",") : "";
+function issueKeys(issue: z.core.$ZodIssue): string[] {
+  return issue.code === "unrecognized_keys" ? [issue.keys.join(",")] : [];
 }

@@ -2,19 +2,12 @@
  * The JSON shapes the API answers with (design §4). Internal fields (`payload`, `version`,
  * lease and claim columns) stay inside: clients see state, not bookkeeping.
  */
+import type { z } from "zod";
 import type { Job, Transition } from "../core/jobs/types.js";
+import type { JobViewSchema, TransitionViewSchema } from "./response-schemas.js";
 
-export interface JobView {
-  id: string;
-  type: string;
-  state: Job["state"];
-  attempts: number;
-  maxAttempts: number;
-  result: unknown;
-  error: unknown;
-  createdAt: string;
-  updatedAt: string;
-}
+/** Inferred from the schema docs/openapi.json is generated from (services/api/response-schemas.ts). */
+export type JobView = z.infer<typeof JobViewSchema>;
 
 export function jobView(job: Job): JobView {
   return {
@@ -30,7 +23,7 @@ export function jobView(job: Job): JobView {
   };
 }
 
-export type TransitionView = Pick<Transition, "seq" | "from" | "to" | "at" | "workerId" | "attempt" | "reason">;
+export type TransitionView = z.infer<typeof TransitionViewSchema>;
 
 export function transitionView(t: Transition): TransitionView {
   return { seq: t.seq, from: t.from, to: t.to, at: t.at, workerId: t.workerId, attempt: t.attempt, reason: t.reason };

@@ -11,6 +11,10 @@
 //                       default 0.0.0.0 (containers: probes come from outside the loopback);
 //                       `jobstack local` sets 127.0.0.1
 //   API_TOKEN           bearer token for /jobs*, ≥ 16 chars  api only, required
+//                       (submit and read: docs/api-access.md)
+//   OPERATOR_TOKEN      bearer token that may also retry and cancel (single and bulk), ≥ 16
+//                       chars, different from API_TOKEN   api only, optional: unset, no one may
+//                       retry or cancel (403)
 //   JOB_QUEUE           RabbitMQ queue name                  default "jobs"
 //   WORKER_CONCURRENCY  jobs in flight per worker = prefetch default 8
 //   LEASE_MS            worker lease; renewed every third     default 30000
@@ -54,6 +58,8 @@ export interface ServiceConfig {
   readonly host: string;
   readonly healthPort: number;
   readonly apiToken: string;
+  /** "" when unset: the operator routes then answer 403 to everyone. */
+  readonly operatorToken: string;
   readonly jobQueue: string;
   readonly queueType: "quorum" | "classic";
   readonly workerConcurrency: number;
@@ -117,6 +123,7 @@ const schema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   HEALTH_PORT: int(0, 65535, 8081),
   API_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
+  OPERATOR_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
   JOB_QUEUE: z
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,200}$/, { error: "must be 1-200 characters of A-Z a-z 0-9 _ . : -" })
@@ -162,6 +169,10 @@ export function loadServiceConfig(role: ServiceRole, env: NodeJS.ProcessEnv = pr
     needs("AMQP_URL");
   }
   if (role === "api") needs("API_TOKEN");
+  if (parsed.success && parsed.data.OPERATOR_TOKEN !== undefined && parsed.data.OPERATOR_TOKEN === parsed.data.API_TOKEN) {
+    // One token for both rights would make every submitter an operator without anyone noticing.
+    issues.push("OPERATOR_TOKEN must differ from API_TOKEN");
+  }
   if (parsed.success && parsed.data.RETRY_MAX_MS < parsed.data.RETRY_BASE_MS) {
     issues.push(`RETRY_MAX_MS (${parsed.data.RETRY_MAX_MS}) must be at least RETRY_BASE_MS (${parsed.data.RETRY_BASE_MS})`);
   }
@@ -176,6 +187,7 @@ export function loadServiceConfig(role: ServiceRole, env: NodeJS.ProcessEnv = pr
     host: d.HOST,
     healthPort: d.HEALTH_PORT,
     apiToken: d.API_TOKEN ?? "",
+    operatorToken: d.OPERATOR_TOKEN ?? "",
     jobQueue: d.JOB_QUEUE,
     queueType: d.QUEUE_TYPE,
     workerConcurrency: d.WORKER_CONCURRENCY,
@@ -220,5 +232,6 @@ export function redactConfig(config: ServiceConfig): Record<string, unknown> {
     redisUrl: mask(config.redisUrl),
     amqpUrl: mask(config.amqpUrl),
     apiToken: config.apiToken ? "***" : "",
+    operatorToken: config.operatorToken ? "***" : "",
   };
 }

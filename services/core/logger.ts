@@ -8,6 +8,6 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
   return pino({
     level,
     base: { pid: process.pid, ...bindings },
-    redact: ["apiToken", "config.apiToken", "req.headers.authorization", "headers.authorization"],
+    redact: ["apiToken", "config.apiToken", "operatorToken", "config.operatorToken", "req.headers.authorization", "headers.authorization"],
   });
 }

@@ -11,6 +11,12 @@ export interface Metrics {
   readonly transitions: Counter<"from" | "to">;
   /** Wall time of one handler run, by type and outcome (completed | failed | retry | fenced). */
   readonly jobDuration: Histogram<"type" | "outcome">;
+  /**
+   * Time a job waited between becoming due (created, or its retry backoff over) and being
+   * claimed, by type. Observed by the worker at each claim from the row's own timestamps
+   * (run_after → the claim's updated_at), both by the database clock (docs/metrics.md).
+   */
+  readonly queueWait: Histogram<"type">;
   /** HTTP latency of the api, by method, route pattern and status code. */
   readonly httpDuration: Histogram<"method" | "route" | "status_code">;
   /** Publishes of job messages, by who published (api | sweeper | retry | reaper) and result (ok | error). */
@@ -47,6 +53,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: "Handler run time",
       labelNames: ["type", "outcome"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    queueWait: new Histogram({
+      name: "jobstack_job_queue_wait_seconds",
+      help: "Time from due to claimed",
+      labelNames: ["type"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
       registers,
     }),
     httpDuration: new Histogram({

@@ -141,6 +141,20 @@ export class JobQueue {
     return { ready: main.messageCount, dead: dead.messageCount };
   }
 
+  /**
+   * What AMQP itself can tell about the queues, by a passive declare of each (queue.declare
+   * with passive=true answers message-count and consumer-count): messages ready for delivery
+   * (delivered but unacknowledged ones are not in that count, and AMQP 0-9-1 has no way to ask
+   * for them: only the management plugin's HTTP API or its Prometheus endpoint knows), the
+   * consumers attached, and the messages waiting in the dead-letter queue.
+   */
+  async inspect(): Promise<{ ready: number; consumers: number; deadLettered: number }> {
+    const session = this.session;
+    if (!session) throw new Error(`not connected to RabbitMQ: cannot inspect ${this.queue}`);
+    const [main, dead] = await Promise.all([session.publisher.checkQueue(this.queue), session.publisher.checkQueue(this.deadLetterQueue)]);
+    return { ready: main.messageCount, consumers: main.consumerCount, deadLettered: dead.messageCount };
+  }
+
   /** Closes the connection and stops reconnecting. Safe to call more than once. */
   async close(): Promise<void> {
     if (this.closing) {

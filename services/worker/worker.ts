@@ -140,6 +140,9 @@ export class Worker {
       this.o.log?.debug({ jobId, code: claimed.code, reason: claimed.message }, "message dropped");
       return "ack";
     }
+    // Due → claimed, both instants by the database clock (the claim's updated_at is its commit's now()).
+    const waited = (Date.parse(claimed.job.updatedAt) - Date.parse(claimed.job.runAfter)) / 1000;
+    this.o.metrics?.queueWait.observe({ type: claimed.job.type }, Math.max(0, waited));
     // The RUNNING entry is written while the handler starts: the handler does not need it, and
     // run() waits for it before writing the outcome, so the cache sees the two writes in order.
     const cached = this.o.cache.put(claimed.job);

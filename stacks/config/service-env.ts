@@ -12,6 +12,18 @@ export const API_PORT = 8080;
 export const WORKER_HEALTH_PORT = 8081;
 export const JOB_QUEUE = "jobs";
 
+/**
+ * The api's two bearer tokens, by the environment variable services/core/config.ts reads
+ * (docs/api-access.md). Both are secrets: the targets fill them from sensitive variables or
+ * Secrets, never from this module.
+ */
+export const TOKEN_ENV = {
+  /** Submit and read jobs. */
+  submit: "API_TOKEN",
+  /** Also retry and cancel, single and bulk (the dashboard's buttons). */
+  operator: "OPERATOR_TOKEN",
+} as const;
+
 export function serviceEnvironment(env: ResolvedEnvironment, role: ServiceRole): Record<string, string> {
   const { preset, derived } = env;
   const common = {

@@ -1,5 +1,6 @@
 /**
- * `/jobs*`: submit, read, audit, cancel, retry. Every route here needs the bearer token.
+ * `/jobs*`: submit, read, audit, cancel, retry. Every route here needs a bearer token (the
+ * scope's hook, services/api/app.ts); cancel and retry need the operator's.
  *
  * Writes go to Postgres (the source of truth) and only then to the cache; reads go to Redis
  * first and to Postgres on a miss. `JobCache` never throws and its writes are versioned, so a
@@ -9,33 +10,18 @@ import { isDeepStrictEqual } from "node:util";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { dispatchJob } from "../../core/dispatch.js";
 import type { Job, TransitionOutcome } from "../../core/jobs/types.js";
-import { requireBearer } from "../auth.js";
+import { requireRole } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../http-errors.js";
 import { JobIdParams, parsePart, SubmitJobBody } from "../schemas.js";
 import { jobView, transitionView } from "../views.js";
 
-export interface JobRoutesOptions {
-  readonly apiToken: string;
-}
+/** Publishes a committed PENDING job and counts it; never throws (see `jobDispatcher`). */
+export type Dispatcher = (job: Job, source: "api" | "retry", log: FastifyBaseLogger) => Promise<void>;
 
-export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, options: JobRoutesOptions): Promise<void> {
+export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, dispatch: Dispatcher): Promise<void> {
   const { repo, cache, metrics } = deps;
-  app.addHook("onRequest", requireBearer(options.apiToken));
-
-  /**
-   * The job row is already committed (PENDING) when this runs, so a broker outage here loses
-   * nothing: the worker's sweeper republishes PENDING jobs whose dispatch was never recorded.
-   * That is why a failure is logged, not answered — the job *is* accepted. The queue bounds
-   * the wait for the confirm (JobQueueOptions.publishTimeoutMs).
-   */
-  async function dispatch(job: Job, source: "api" | "retry", log: FastifyBaseLogger): Promise<void> {
-    const outcome = await dispatchJob(deps.queue, repo, job);
-    metrics.dispatches.inc({ source, result: outcome.dispatched ? "ok" : "error" });
-    if (outcome.error) {
-      log.warn({ jobId: job.id, err: outcome.error, published: outcome.dispatched }, "dispatch incomplete; the sweeper will publish the job");
-    }
-  }
+  const operator = requireRole("operator");
 
   app.post("/jobs", async (request, reply) => {
     const body = parsePart(SubmitJobBody, request.body, "body");
@@ -102,14 +88,14 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, options: Jo
     return transitions.map(transitionView);
   });
 
-  app.post("/jobs/:id/cancel", async (request) => {
+  app.post("/jobs/:id/cancel", { preHandler: operator }, async (request) => {
     const { id } = parsePart(JobIdParams, request.params, "params");
     const job = answer(await repo.cancel(id, "cancelled via API"), id, "cancel");
     await cache.put(job);
     return jobView(job);
   });
 
-  app.post("/jobs/:id/retry", async (request) => {
+  app.post("/jobs/:id/retry", { preHandler: operator }, async (request) => {
     const { id } = parsePart(JobIdParams, request.params, "params");
     const job = answer(await repo.retry(id, "manual retry via API"), id, "retry");
     await cache.put(job);
@@ -117,6 +103,22 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, options: Jo
     await dispatch(job, "retry", request.log);
     return jobView(job);
   });
+}
+
+/**
+ * The job row is already committed (PENDING) when this runs, so a broker outage here loses
+ * nothing: the worker's sweeper republishes PENDING jobs whose dispatch was never recorded.
+ * That is why a failure is logged, not answered — the job *is* accepted. The queue bounds
+ * the wait for the confirm (JobQueueOptions.publishTimeoutMs).
+ */
+export function jobDispatcher(deps: Pick<ApiDeps, "queue" | "repo" | "metrics">): Dispatcher {
+  return async (job, source, log) => {
+    const outcome = await dispatchJob(deps.queue, deps.repo, job);
+    deps.metrics.dispatches.inc({ source, result: outcome.dispatched ? "ok" : "error" });
+    if (outcome.error) {
+      log.warn({ jobId: job.id, err: outcome.error, published: outcome.dispatched }, "dispatch incomplete; the sweeper will publish the job");
+    }
+  };
 }
 
 function notFound(id: string): ApiError {

@@ -31,6 +31,7 @@ import { withTransaction } from "../db.js";
 import { canTransition, explainTransition, sourcesOf, type JobState } from "../states.js";
 import { uuidv7 } from "../uuid.js";
 import * as q from "./queries.js";
+import { countByTypeAndState, oldestPendingAge, searchStatement, type JobFilter, type Keyset } from "./search.js";
 import type {
   ClaimOutcome,
   FailInput,
@@ -468,6 +469,80 @@ export class JobRepository {
       if (dispatched.length > 0) await client.query(q.stampDispatched, [dispatched.map((j) => j.id)]);
       return { dispatched, failed };
     });
+  }
+
+  /**
+   * Jobs matching `filter`, newest first (created_at, then id), at most `limit`, after `after`.
+   * `next` is the keyset of the last row when the page is full (there may be more), else null.
+   */
+  async search(filter: JobFilter, after: Keyset | null, limit: number): Promise<{ jobs: Job[]; next: Keyset | null }> {
+    const { text, values } = searchStatement(filter, after, limit);
+    const { rows } = await this.pool.query<JobRow & { created_us: string }>(text, values);
+    const last = rows.at(-1);
+    return {
+      jobs: rows.map(rowToJob),
+      next: rows.length === limit && last ? { createdAtMicros: last.created_us, id: last.id } : null,
+    };
+  }
+
+  /**
+   * The bulk actions: FAILED → PENDING (`retry`, attempts reset) or PENDING → CANCELLED
+   * (`cancel`) for every job matching `filter` at the time its chunk is read. The filter's
+   * states are replaced by the operation's own source state. One pass, newest first, in chunks
+   * of `chunkSize`: each chunk is one moveJob statement (each job locked, re-checked against
+   * the state machine, updated and audited with `reason`), and `onMoved` receives the chunk's
+   * moved jobs after its commit (cache, dispatch). A job that changed state between the read
+   * and the lock is skipped; a job moved back into the source state during the pass (a retried
+   * job failing again) is behind the keyset and not moved twice. Not one transaction: on an
+   * error the chunks already committed stay moved (each audited). Returns how many moved.
+   */
+  async moveMatching(
+    op: "retry" | "cancel",
+    filter: Omit<JobFilter, "states">,
+    reason: string,
+    onMoved: (jobs: Job[]) => Promise<void>,
+    chunkSize = 1000,
+  ): Promise<number> {
+    const m = FAST[op];
+    let after: Keyset | null = null;
+    let moved = 0;
+    for (;;) {
+      const { text, values } = searchStatement({ ...filter, states: m.from }, after, chunkSize, "id, created_at");
+      const { rows } = await this.pool.query<{ id: string; created_us: string }>(text, values);
+      if (rows.length === 0) break;
+      const ids = rows.map((r) => r.id);
+      const none = ids.map(() => null);
+      const { rows: movedRows } = await this.pool.query<MovedRow>({
+        name: `${m.name}_many`,
+        text: m.many,
+        values: [ids, m.from, m.mustBeDue, none, none, ids.map(() => reason), none, none],
+      });
+      const jobs: Job[] = [];
+      for (const row of movedRows) {
+        if (row.id === null) continue;
+        const job = rowToJob(row as JobRow);
+        this.notify(row.from_state, job.state, job);
+        jobs.push(job);
+      }
+      moved += jobs.length;
+      if (jobs.length > 0) await onMoved(jobs);
+      if (rows.length < chunkSize) break;
+      const last = rows.at(-1)!;
+      after = { createdAtMicros: last.created_us, id: last.id };
+    }
+    return moved;
+  }
+
+  /** Jobs by type and state (every pair present), and how long the oldest due PENDING job has waited. */
+  async counts(): Promise<{ byTypeAndState: { type: string; state: JobState; count: number }[]; oldestPendingSeconds: number }> {
+    const [counts, oldest] = await Promise.all([
+      this.pool.query<{ type: string; state: JobState; n: string }>(countByTypeAndState),
+      this.pool.query<{ seconds: number }>(oldestPendingAge),
+    ]);
+    return {
+      byTypeAndState: counts.rows.map((r) => ({ type: r.type, state: r.state, count: Number(r.n) })),
+      oldestPendingSeconds: oldest.rows[0]?.seconds ?? 0,
+    };
   }
 
   /** Milliseconds until the job is claimable, by the database clock (0 when due). */

@@ -38,7 +38,8 @@ afterAll(async () => {
 
 const url = (path: string) => `${stack.baseUrl}${path}`;
 const submit = (body: unknown, token: string | null = stack.token) => call(url("/jobs"), jsonPost(token, body));
-const post = (path: string) => call(url(path), authed(stack.token, { method: "POST" }));
+/** Cancel and retry need the operator's token (the submit token's 403 is in operate.test.ts). */
+const post = (path: string) => call(url(path), authed(stack.operatorToken, { method: "POST" }));
 const get = (path: string) => call(url(path), authed(stack.token));
 
 /** Moves a job to RUNNING the way a worker does (claim with a lease). */

@@ -1,6 +1,6 @@
 /** The bearer check on its own: exact token, exact scheme, nothing else. */
 import { describe, expect, it } from "vitest";
-import { bearerMatches } from "../../../services/api/auth.js";
+import { bearerMatches, roleResolver } from "../../../services/api/auth.js";
 
 const TOKEN = "s3cret-token-0123456789";
 
@@ -20,5 +20,25 @@ describe("bearerMatches", () => {
     expect(bearerMatches(TOKEN, `Bearer ${TOKEN} extra`)).toBe(false);
     expect(bearerMatches("", "Bearer ")).toBe(false);
     expect(bearerMatches("", "Bearer x")).toBe(false);
+  });
+});
+
+describe("roleResolver", () => {
+  const OPERATOR = "operator-token-0123456789";
+
+  it("grants submit for API_TOKEN, operator for OPERATOR_TOKEN, nothing otherwise", () => {
+    const role = roleResolver({ submit: TOKEN, operator: OPERATOR });
+    expect(role(`Bearer ${TOKEN}`)).toBe("submit");
+    expect(role(`Bearer ${OPERATOR}`)).toBe("operator");
+    expect(role(`Bearer ${OPERATOR}x`)).toBeNull();
+    expect(role(undefined)).toBeNull();
+    expect(role(OPERATOR)).toBeNull();
+  });
+
+  it("grants no operator role when OPERATOR_TOKEN is unset, whatever is presented", () => {
+    const role = roleResolver({ submit: TOKEN });
+    expect(role("Bearer ")).toBeNull();
+    expect(role(`Bearer ${TOKEN}`)).toBe("submit");
+    expect(roleResolver({ submit: TOKEN, operator: "" })("Bearer x")).toBeNull();
   });
 });

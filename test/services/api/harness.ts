@@ -80,7 +80,10 @@ export interface TestStack {
   readonly cachePrefix: string;
   readonly app: FastifyInstance;
   readonly baseUrl: string;
+  /** API_TOKEN: submit and read. */
   readonly token: string;
+  /** OPERATOR_TOKEN: also retry and cancel. */
+  readonly operatorToken: string;
   /** Deletes this stack's cache keys only (SCAN + DEL on its prefix). */
   flushCache(): Promise<number>;
   /** Messages waiting in this stack's queue. */
@@ -97,6 +100,8 @@ export interface StackOptions {
   readonly amqpUrl?: string;
   /** Wait for RabbitMQ before listening. @default true */
   readonly waitForQueue?: boolean;
+  /** How old a system snapshot a /metrics scrape may reuse. @default 5000 (the app's default) */
+  readonly metricsMaxAgeMs?: number;
 }
 
 /** The API wired to its own database, queue and cache prefix, listening on an ephemeral port. */
@@ -104,6 +109,7 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
   const queueName = `test-${randomUUID()}`;
   const cachePrefix = `test-${randomUUID()}:`;
   const token = `token-${randomUUID()}`;
+  const operatorToken = `operator-${randomUUID()}`;
   const metrics = createMetrics({ defaultMetrics: false, labels: { service: "api" } });
   const pool = createPool({ databaseUrl: options.databaseUrl, dbPoolSize: 4, applicationName: "jobstack-api-test" });
   const redis = createRedis(REDIS_URL);
@@ -127,7 +133,13 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
   // The client fails commands (no offline queue) until connected; tests that read "from cache" need it up.
   if (!(await waitForRedis(redis, 10_000))) throw new Error(`Redis at ${REDIS_URL} is not answering`);
   if (options.waitForQueue ?? true) await queue.connect(10_000);
-  const app = buildApp(deps, { apiToken: token, bodyLimit: options.bodyLimit ?? 1024 * 1024, readinessTimeoutMs: 500 });
+  const app = buildApp(deps, {
+    apiToken: token,
+    operatorToken,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    readinessTimeoutMs: 500,
+    ...(options.metricsMaxAgeMs !== undefined && { metricsMaxAgeMs: options.metricsMaxAgeMs }),
+  });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = app.server.address() as AddressInfo;
 
@@ -166,6 +178,7 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
     app,
     baseUrl: `http://127.0.0.1:${port}`,
     token,
+    operatorToken,
     flushCache,
     queueDepth: () => withChannel(async (ch) => (await ch.checkQueue(queueName)).messageCount),
     close,

@@ -78,6 +78,17 @@ describe("loadServiceConfig failures", () => {
     expect(() => loadServiceConfig("worker", noToken)).not.toThrow();
   });
 
+  it("takes an optional OPERATOR_TOKEN of 16+ characters that differs from API_TOKEN, and masks it", () => {
+    expect(loadServiceConfig("api", base).operatorToken).toBe("");
+    const c = loadServiceConfig("api", { ...base, OPERATOR_TOKEN: "operator-secret-0123" });
+    expect(c.operatorToken).toBe("operator-secret-0123");
+    expect(JSON.stringify(redactConfig(c))).not.toMatch(/operator-secret/);
+    expect(problems("api", { ...base, OPERATOR_TOKEN: "shortop" }).issues).toEqual(["OPERATOR_TOKEN must be at least 16 characters"]);
+    const same = problems("api", { ...base, OPERATOR_TOKEN: base.API_TOKEN });
+    expect(same.issues).toEqual(["OPERATOR_TOKEN must differ from API_TOKEN"]);
+    expect(same.message).not.toContain(base.API_TOKEN);
+  });
+
   it("names both fields when they conflict", () => {
     expect(problems("worker", { ...base, RETRY_BASE_MS: "5000", RETRY_MAX_MS: "100" }).issues).toEqual([
       "RETRY_MAX_MS (100) must be at least RETRY_BASE_MS (5000)",
