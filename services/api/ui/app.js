@@ -207,6 +207,7 @@ function wire() {
   $("#forget").addEventListener("click", () => signOut());
   $("#filters").addEventListener("submit", (event) => {
     event.preventDefault();
+    say("");
     pagesLoaded = 0;
     refresh();
   });
