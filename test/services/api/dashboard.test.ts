@@ -26,6 +26,11 @@ if (!hasChromium) {
   console.warn(`dashboard browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 }
 const FLAKY_MODULE = path.join(ROOT, "test/support/handlers/flaky.ts");
+/**
+ * What the page shows, polled until it matches. The page refreshes every 2 s and a loaded
+ * machine may be slower still: the generous timeout only bounds a failure, it asserts no speed.
+ */
+const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 30_000, interval: 100 });
 
 describe("GET /ui (files and headers)", () => {
   let db: TestDatabase;
@@ -132,14 +137,14 @@ describe.skipIf(!hasChromium)("dashboard in chromium (skipped without /usr/bin/c
   it("asks for the token once, then shows counts by state", async () => {
     for (let i = 0; i < 3; i++) await submit("sleep", { ms: 10 });
     await page.goto(stack.baseUrl + "/ui");
-    await expect.poll(() => page.locator("#login").isVisible()).toBe(true);
+    await poll(() => page.locator("#login").isVisible()).toBe(true);
     await page.fill("#token", stack.operatorToken);
     await page.click("#login button[type=submit]");
-    await expect.poll(() => count("PENDING").textContent()).toBe("3");
+    await poll(() => count("PENDING").textContent()).toBe("3");
     expect(await page.evaluate('sessionStorage.getItem("jobstack.token")')).toBe(stack.operatorToken);
     // A reload keeps the session: no second prompt.
     await page.reload();
-    await expect.poll(() => count("PENDING").textContent()).toBe("3");
+    await poll(() => count("PENDING").textContent()).toBe("3");
     expect(await page.locator("#login").isVisible()).toBe(false);
   });
 
@@ -147,11 +152,11 @@ describe.skipIf(!hasChromium)("dashboard in chromium (skipped without /usr/bin/c
     await page.selectOption("#filters select[name=state]", "PENDING");
     await page.fill("#filters input[name=type]", "sleep");
     await page.click("#filters button[type=submit]");
-    await expect.poll(() => page.locator("#jobs tbody tr[data-id]").count()).toBe(3);
+    await poll(() => page.locator("#jobs tbody tr[data-id]").count()).toBe(3);
     await page.click("#bulk-cancel");
-    await expect.poll(() => page.locator("#message").textContent()).toBe("cancel: 3 job(s) moved.");
-    await expect.poll(() => count("CANCELLED").textContent()).toBe("3");
-    await expect.poll(() => page.locator("#jobs td.empty").count()).toBe(1); // no PENDING sleep jobs left
+    await poll(() => page.locator("#message").textContent()).toBe("cancel: 3 job(s) moved.");
+    await poll(() => count("CANCELLED").textContent()).toBe("3");
+    await poll(() => page.locator("#jobs td.empty").count()).toBe(1); // no PENDING sleep jobs left
   });
 
   it("opens a failed job, retries it, and shows it completing with its timeline", async () => {
@@ -167,15 +172,15 @@ describe.skipIf(!hasChromium)("dashboard in chromium (skipped without /usr/bin/c
     await page.fill("#filters input[name=type]", "");
     await page.selectOption("#filters select[name=state]", "FAILED");
     await page.click("#filters button[type=submit]");
-    await expect.poll(() => page.locator("#jobs tbody tr[data-id]").count()).toBe(3);
+    await poll(() => page.locator("#jobs tbody tr[data-id]").count()).toBe(3);
     await page.click(`#jobs a[href="#job/${flaky[0]}"]`);
-    await expect.poll(() => page.locator("#job-title").textContent()).toBe("flaky FAILED");
+    await poll(() => page.locator("#job-title").textContent()).toBe("flaky FAILED");
     expect(await page.locator("#job-outcome-title").textContent()).toBe("Error");
     expect(await page.locator("#job-outcome").textContent()).toContain("first attempt always fails");
     expect(await page.locator("#cancel").isDisabled()).toBe(true);
 
     await page.click("#retry");
-    await expect.poll(() => page.locator("#job-title").textContent(), { timeout: 30_000 }).toBe("flaky COMPLETED");
+    await poll(() => page.locator("#job-title").textContent()).toBe("flaky COMPLETED");
     expect(await page.locator("#job-outcome").textContent()).toContain('"ok": true');
     const timeline = await page.locator("#timeline li").allTextContents();
     expect(timeline[0]).toMatch(/^created PENDING/);
@@ -188,22 +193,22 @@ describe.skipIf(!hasChromium)("dashboard in chromium (skipped without /usr/bin/c
     await page.click("#job-view a[href='#']");
     await page.fill("#filters input[name=type]", "flaky");
     await page.click("#bulk-retry");
-    await expect.poll(() => page.locator("#message").textContent()).toBe("retry: 1 job(s) moved.");
+    await poll(() => page.locator("#message").textContent()).toBe("retry: 1 job(s) moved.");
     await eventually("the bulk-retried job completed", async () => (await stateOf(flaky[1]!)) === "COMPLETED");
     await page.selectOption("#filters select[name=state]", "");
     await page.click("#filters button[type=submit]");
-    await expect.poll(() => count("COMPLETED").textContent(), { timeout: 15_000 }).toBe("7");
-    await expect.poll(() => count("FAILED").textContent()).toBe("1"); // the `fail` job, which no retry fixes
+    await poll(() => count("COMPLETED").textContent()).toBe("7");
+    await poll(() => count("FAILED").textContent()).toBe("1"); // the `fail` job, which no retry fixes
   });
 
   it("tells a submit-and-read token that it may not retry (403)", async () => {
     await page.click("#forget");
-    await expect.poll(() => page.locator("#login").isVisible()).toBe(true);
+    await poll(() => page.locator("#login").isVisible()).toBe(true);
     await page.fill("#token", stack.token);
     await page.click("#login button[type=submit]");
     await page.fill("#filters input[name=type]", "fail");
     await page.click("#bulk-retry");
-    await expect.poll(() => page.locator("#message").textContent()).toContain("sign in with the operator token");
+    await poll(() => page.locator("#message").textContent()).toContain("sign in with the operator token");
     expect(await stateOf(failing)).toBe("FAILED");
   });
 
@@ -211,7 +216,7 @@ describe.skipIf(!hasChromium)("dashboard in chromium (skipped without /usr/bin/c
     await page.fill("#filters input[name=type]", "");
     await page.selectOption("#filters select[name=state]", "");
     await page.click("#filters button[type=submit]");
-    await expect.poll(() => page.locator("#jobs tbody tr[data-id]").count()).toBe(11);
+    await poll(() => page.locator("#jobs tbody tr[data-id]").count()).toBe(11);
     const target = process.env.JOBSTACK_SCREENSHOT ?? path.join(profile, "dashboard.png");
     await page.screenshot({ path: target });
     expect(statSync(target).size).toBeGreaterThan(10_000);
