@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { ApiError } from "../http-errors.js";
 
 export const UI_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "ui");
 
@@ -26,19 +27,21 @@ export const CONTENT_SECURITY_POLICY = [
 ].join("; ");
 
 /** The files under /ui/ and their media types; anything else is a 404 (no directory serving). */
-const FILES: Record<string, string> = {
+export const UI_FILES = {
   "index.html": "text/html; charset=utf-8",
   "app.js": "text/javascript; charset=utf-8",
   "app.css": "text/css; charset=utf-8",
   "icon.svg": "image/svg+xml",
-};
+} as const;
+export type UiFile = keyof typeof UI_FILES;
+const isUiFile = (name: string): name is UiFile => Object.hasOwn(UI_FILES, name);
 
 export async function uiRoutes(app: FastifyInstance): Promise<void> {
-  const contents = new Map(Object.keys(FILES).map((name) => [name, readFileSync(path.join(UI_DIR, name))]));
+  const contents = new Map(Object.keys(UI_FILES).map((name) => [name, readFileSync(path.join(UI_DIR, name))]));
 
-  const send = (reply: FastifyReply, name: string) =>
+  const send = (reply: FastifyReply, name: UiFile) =>
     reply
-      .header("content-type", FILES[name])
+      .header("content-type", UI_FILES[name])
       .header("content-security-policy", CONTENT_SECURITY_POLICY)
       .header("x-content-type-options", "nosniff")
       .header("referrer-policy", "no-referrer")
@@ -48,8 +51,9 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
       .send(contents.get(name));
 
   app.get("/ui", async (_request, reply) => send(reply, "index.html"));
-  app.get("/ui/", async (_request, reply) => send(reply, "index.html"));
-  for (const name of Object.keys(FILES)) {
-    app.get(`/ui/${name}`, async (_request, reply) => send(reply, name));
-  }
+  app.get<{ Params: { file: string } }>("/ui/:file", async (request, reply) => {
+    const file = request.params.file || "index.html";
+    if (!isUiFile(file)) throw new ApiError(404, "not_found", `no dashboard file ${JSON.stringify(file)}`, { part: "params", path: "file", allowed: Object.keys(UI_FILES) });
+    return send(reply, file);
+  });
 }
