@@ -13,6 +13,7 @@ const PAGE_SIZE = 50;
 const $ = (selector) => document.querySelector(selector);
 let nextCursor = null; // of the list's last loaded page
 let pagesLoaded = 0;
+let listRequests = 0; // the newest list request wins; a slower, older answer is dropped
 let refreshTimer = null;
 
 /** An element with attributes and children (strings become text, never HTML). */
@@ -143,7 +144,10 @@ function filterParams({ withState = true } = {}) {
 async function loadJobs(append) {
   const query = new URLSearchParams({ ...filterParams(), limit: String(PAGE_SIZE) });
   if (append && nextCursor) query.set("cursor", nextCursor);
+  const request = ++listRequests;
+  if (append) pagesLoaded = Math.max(pagesLoaded, 2); // from now on, refreshes leave the list alone
   const page = await api(`/jobs?${query}`);
+  if (request !== listRequests) return;
   const rows = page.items.map((job) =>
     el("tr", { "data-id": job.id },
       el("td", { class: "id" }, el("a", { href: `#job/${job.id}` }, job.id)),

@@ -187,6 +187,7 @@ describe.skipIf(!hasChromium)("dashboard in chromium (skipped without /usr/bin/c
     expect(timeline.some((t) => /FAILED → PENDING.*manual retry via API/s.test(t))).toBe(true);
     expect(timeline.at(-1)).toMatch(/^RUNNING → COMPLETED/);
     expect(await page.locator("#retry").isDisabled()).toBe(true);
+    if (process.env.JOBSTACK_SCREENSHOT) await page.screenshot({ path: process.env.JOBSTACK_SCREENSHOT.replace(/\.png$/, "-job.png") });
   });
 
   it("retries every FAILED job the filter matches, and they complete", async () => {
@@ -225,5 +226,16 @@ describe.skipIf(!hasChromium)("dashboard in chromium (skipped without /usr/bin/c
     expect(page.url()).not.toContain(stack.token);
     // The only console errors allowed are the refused requests the 403 test made on purpose.
     expect(consoleErrors.filter((e) => !/status of 403/.test(e))).toEqual([]);
+  });
+
+  it("pages through a long list with the api's cursor", async () => {
+    for (let i = 0; i < 45; i++) await submit("noop");
+    await page.click("#filters button[type=submit]");
+    await poll(() => page.locator("#jobs tbody tr[data-id]").count()).toBe(50);
+    await page.click("#more");
+    await poll(() => page.locator("#jobs tbody tr[data-id]").count()).toBe(56);
+    expect(await page.locator("#more").isVisible()).toBe(false);
+    const ids = await page.locator("#jobs tbody tr[data-id]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-id")));
+    expect(new Set(ids).size).toBe(56); // no job twice across the two pages
   });
 });
