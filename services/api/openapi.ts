@@ -15,6 +15,7 @@ import { BulkCancelBody, BulkRetryBody, SearchJobsQuery } from "./operate-schema
 import {
   BulkResultSchema,
   ErrorSchema,
+  JobDetailSchema,
   HealthSchema,
   JobViewSchema,
   ReadinessSchema,
@@ -124,7 +125,7 @@ export const ROUTES: readonly RouteDoc[] = [
     tag: "jobs",
     access: "submit",
     params: JobIdParams,
-    answers: { 200: JOB, 400: BAD, 404: NOT_FOUND },
+    answers: { 200: { description: "The job, with its payload.", body: JobDetailSchema }, 400: BAD, 404: NOT_FOUND },
   },
   {
     method: "GET",

@@ -38,6 +38,14 @@ export const JobViewSchema = z
     ],
   });
 
+/**
+ * One job with the payload it was submitted with: `GET /jobs/:id` only (the dashboard's job
+ * page), so search pages stay small whatever the payloads weigh.
+ */
+export const JobDetailSchema = JobViewSchema.extend({
+  payload: z.unknown().meta({ description: "The payload the job was submitted with." }),
+}).meta({ id: "JobDetail" });
+
 export const TransitionViewSchema = z
   .object({
     seq: z.int(),

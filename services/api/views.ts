@@ -1,10 +1,11 @@
 /**
- * The JSON shapes the API answers with (design §4). Internal fields (`payload`, `version`,
- * lease and claim columns) stay inside: clients see state, not bookkeeping.
+ * The JSON shapes the API answers with (design §4). Internal fields (`version`, lease and claim
+ * columns) stay inside: clients see state, not bookkeeping. The payload is shown only for one
+ * job at a time (`jobDetailView`), never in lists.
  */
 import type { z } from "zod";
 import type { Job, Transition } from "../core/jobs/types.js";
-import type { JobViewSchema, TransitionViewSchema } from "./response-schemas.js";
+import type { JobDetailSchema, JobViewSchema, TransitionViewSchema } from "./response-schemas.js";
 
 /** Inferred from the schema docs/openapi.json is generated from (services/api/response-schemas.ts). */
 export type JobView = z.infer<typeof JobViewSchema>;
@@ -21,6 +22,13 @@ export function jobView(job: Job): JobView {
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
   };
+}
+
+export type JobDetailView = z.infer<typeof JobDetailSchema>;
+
+/** `GET /jobs/:id`: the view plus the submitted payload (the list routes leave it out). */
+export function jobDetailView(job: Job): JobDetailView {
+  return { ...jobView(job), payload: job.payload ?? null };
 }
 
 export type TransitionView = z.infer<typeof TransitionViewSchema>;

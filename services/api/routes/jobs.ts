@@ -14,7 +14,7 @@ import { requireRole } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../http-errors.js";
 import { JobIdParams, parsePart, SubmitJobBody } from "../schemas.js";
-import { jobView, transitionView } from "../views.js";
+import { jobDetailView, jobView, transitionView } from "../views.js";
 
 /** Publishes a committed PENDING job and counts it; never throws (see `jobDispatcher`). */
 export type Dispatcher = (job: Job, source: "api" | "retry", log: FastifyBaseLogger) => Promise<void>;
@@ -73,11 +73,11 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, dispatch: D
     const { id } = parsePart(JobIdParams, request.params, "params");
     const cached = await cache.get(id);
     // The header says where the answer came from: operators debugging staleness, and tests.
-    if (cached) return reply.header("x-jobstack-source", "cache").send(jobView(cached));
+    if (cached) return reply.header("x-jobstack-source", "cache").send(jobDetailView(cached));
     const job = await repo.get(id);
     if (!job) throw notFound(id);
     await cache.put(job);
-    return reply.header("x-jobstack-source", "postgres").send(jobView(job));
+    return reply.header("x-jobstack-source", "postgres").send(jobDetailView(job));
   });
 
   app.get("/jobs/:id/transitions", async (request) => {

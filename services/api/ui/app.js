@@ -97,8 +97,7 @@ async function refresh() {
   }
   try {
     const jobId = currentJobId();
-    if (jobId) await loadJob(jobId);
-    else await Promise.all([loadCounts(), pagesLoaded <= 1 ? loadJobs(false) : null]);
+    await Promise.all([loadCounts(), jobId ? loadJob(jobId) : pagesLoaded <= 1 ? loadJobs(false) : null]);
   } catch (err) {
     if (token()) say(err.message, true);
   }
@@ -216,7 +215,7 @@ function wire() {
     refresh();
   });
   $("#more").addEventListener("click", () => loadJobs(true).catch((err) => say(err.message, true)));
-  $("#retry").addEventListener("click", () => act(`/jobs/${currentJobId()}/retry`, undefined, () => "Retried: the job is PENDING again."));
+  $("#retry").addEventListener("click", () => act(`/jobs/${currentJobId()}/retry`, undefined, () => "Retried: the job is PENDING again, and this page follows it."));
   $("#cancel").addEventListener("click", () => act(`/jobs/${currentJobId()}/cancel`, undefined, () => "Cancelled."));
   $("#bulk-retry").addEventListener("click", () => bulk("retry", "FAILED"));
   $("#bulk-cancel").addEventListener("click", () => bulk("cancel", "PENDING"));

@@ -242,18 +242,20 @@ describe("POST /jobs", () => {
 });
 
 describe("GET /jobs/:id", () => {
-  it("answers from Redis, and from Postgres after the cache is flushed (then refills it)", async () => {
-    const { body: job } = await submit({ type: "noop" });
+  it("answers from Redis, and from Postgres after the cache is flushed (then refills it), with the payload", async () => {
+    const payload = { note: "shown on the dashboard's job page", n: [1, 2] };
+    const { body: job } = await submit({ type: "noop", payload });
+    expect(job.payload).toBeUndefined(); // lists and submit answers leave payloads out
     const cached = await get(`/jobs/${job.id}`);
     expect(cached.status).toBe(200);
     expect(cached.headers.get("x-jobstack-source")).toBe("cache");
-    expect(cached.body).toEqual(job);
+    expect(cached.body).toEqual({ ...job, payload });
 
     expect(await stack.flushCache()).toBeGreaterThan(0);
     const fromDb = await get(`/jobs/${job.id}`);
     expect(fromDb.status).toBe(200);
     expect(fromDb.headers.get("x-jobstack-source")).toBe("postgres");
-    expect(fromDb.body).toEqual(job);
+    expect(fromDb.body).toEqual({ ...job, payload });
 
     expect((await get(`/jobs/${job.id}`)).headers.get("x-jobstack-source")).toBe("cache");
   });

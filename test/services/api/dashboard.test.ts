@@ -163,7 +163,7 @@ describe.skipIf(!hasChromium)("dashboard in chromium (skipped without /usr/bin/c
     worker = spawnWorker(
       workerEnv(db, stack.queueName, { QUEUE_TYPE: "classic", CACHE_PREFIX: stack.cachePrefix, JOB_HANDLER_MODULES: FLAKY_MODULE }),
     );
-    flaky = [await submit("flaky"), await submit("flaky")];
+    flaky = [await submit("flaky", { order: 1042, customer: "ACME" }), await submit("flaky")];
     failing = await submit("fail", { message: "card declined" });
     for (let i = 0; i < 4; i++) await submit("noop");
     await submit("hash", { rounds: 1000 });
@@ -175,6 +175,7 @@ describe.skipIf(!hasChromium)("dashboard in chromium (skipped without /usr/bin/c
     await poll(() => page.locator("#jobs tbody tr[data-id]").count()).toBe(3);
     await page.click(`#jobs a[href="#job/${flaky[0]}"]`);
     await poll(() => page.locator("#job-title").textContent()).toBe("flaky FAILED");
+    expect(await page.locator("#job-payload").textContent()).toContain('"order": 1042');
     expect(await page.locator("#job-outcome-title").textContent()).toBe("Error");
     expect(await page.locator("#job-outcome").textContent()).toContain("first attempt always fails");
     expect(await page.locator("#cancel").isDisabled()).toBe(true);
@@ -187,7 +188,7 @@ describe.skipIf(!hasChromium)("dashboard in chromium (skipped without /usr/bin/c
     expect(timeline.some((t) => /FAILED → PENDING.*manual retry via API/s.test(t))).toBe(true);
     expect(timeline.at(-1)).toMatch(/^RUNNING → COMPLETED/);
     expect(await page.locator("#retry").isDisabled()).toBe(true);
-    if (process.env.JOBSTACK_SCREENSHOT) await page.screenshot({ path: process.env.JOBSTACK_SCREENSHOT.replace(/\.png$/, "-job.png") });
+    if (process.env.JOBSTACK_SCREENSHOT) await page.screenshot({ path: process.env.JOBSTACK_SCREENSHOT.replace(/\.png$/, "-job.png"), fullPage: true });
   });
 
   it("retries every FAILED job the filter matches, and they complete", async () => {
