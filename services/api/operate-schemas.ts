@@ -30,7 +30,11 @@ const StatesParam = z
   });
 
 const Instant = (what: string) =>
-  z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time with a zone, e.g. 2026-01-31T12:00:00Z" }).meta({
+  z.iso
+    .datetime({ offset: true, error: "must be an ISO 8601 date-time with a zone, e.g. 2026-01-31T12:00:00Z" })
+    // Postgres has no year 0 (it would answer an error, and the client a 500).
+    .refine((v) => !v.startsWith("0000"), { error: "must be in year 0001 or later" })
+    .meta({
     description: `Only jobs created strictly ${what} this instant.`,
     examples: ["2026-01-31T12:00:00Z"],
   });

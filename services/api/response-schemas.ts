@@ -38,13 +38,26 @@ export const JobViewSchema = z
     ],
   });
 
-/**
- * One job with the payload it was submitted with: `GET /jobs/:id` only (the dashboard's job
- * page), so search pages stay small whatever the payloads weigh.
- */
+/** `GET /jobs/:id`: the job and the payload it was submitted with (lists leave the payload out). */
 export const JobDetailSchema = JobViewSchema.extend({
-  payload: z.unknown().meta({ description: "The payload the job was submitted with." }),
-}).meta({ id: "JobDetail" });
+  payload: z.unknown().meta({ description: "The payload the job was submitted with, as given." }),
+}).meta({
+  id: "JobDetail",
+  examples: [
+    {
+      id: EXAMPLE_ID,
+      type: "sleep",
+      state: "COMPLETED",
+      attempts: 1,
+      maxAttempts: 3,
+      result: { sleptMs: 500 },
+      error: null,
+      createdAt: "2026-01-31T12:00:00.000Z",
+      updatedAt: "2026-01-31T12:00:00.512Z",
+      payload: { ms: 500 },
+    },
+  ],
+});
 
 export const TransitionViewSchema = z
   .object({

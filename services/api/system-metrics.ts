@@ -16,7 +16,7 @@ import type { SnapshotCache } from "./system-snapshot.js";
 /** Names, in one place for the alert rules' test and the dashboard. */
 export const SYSTEM_METRICS = {
   jobs: "jobstack_jobs",
-  oldestPending: "jobstack_oldest_pending_job_age_seconds",
+  oldestPending: "jobstack_oldest_job_age_seconds",
   ready: "jobstack_queue_messages_ready",
   deadLettered: "jobstack_queue_messages_dead_lettered",
   consumers: "jobstack_queue_consumers",
@@ -43,14 +43,17 @@ export function registerSystemMetrics(registry: Registry, snapshots: SnapshotCac
       }
     },
   });
+  // Labelled by state (only PENDING so far) rather than bare: prom-client always exports a
+  // label-less gauge, as 0 after a reset, and a 0 while Postgres is down would read "no backlog".
   new Gauge({
     name: SYSTEM_METRICS.oldestPending,
-    help: "Seconds the longest-waiting due PENDING job has waited since it became due; 0 when none waits",
+    help: "Seconds the longest-waiting job of a state has waited; for PENDING, since it became due (0 when none waits)",
+    labelNames: ["state"],
     registers,
     async collect() {
       const s = await snapshot();
       this.reset();
-      if (s.oldestPendingSeconds !== null) this.set(s.oldestPendingSeconds);
+      if (s.oldestPendingSeconds !== null) this.set({ state: "PENDING" }, s.oldestPendingSeconds);
     },
   });
   const queueGauge = (name: string, help: string, pick: (q: NonNullable<Awaited<ReturnType<typeof snapshot>>["queue"]>) => { queue: string; value: number }) =>

@@ -10,6 +10,7 @@
  */
 import type { JobRepository } from "../core/jobs/repository.js";
 import type { JobQueue } from "../core/queue.js";
+import { withTimeout } from "../core/errors.js";
 import { checkReadiness, type DependencyState, type ReadinessCheck } from "../core/readiness.js";
 import { JOB_STATES, type JobState } from "../core/states.js";
 
@@ -58,8 +59,9 @@ const zeroCounts = (): StateCounts => Object.fromEntries(JOB_STATES.map((s) => [
 export async function takeSnapshot(src: SnapshotSources): Promise<SystemSnapshot> {
   const timeoutMs = src.timeoutMs ?? 2000;
   const [counts, queue, readiness] = await Promise.all([
-    src.repo.counts().catch(() => null),
-    src.queue.inspect().catch(() => null),
+    // A hung dependency costs a scrape at most timeoutMs, and only its own series.
+    withTimeout(src.repo.counts(), timeoutMs, "counting jobs").catch(() => null),
+    withTimeout(src.queue.inspect(), timeoutMs, "inspecting the queue").catch(() => null),
     checkReadiness(src.readiness, Math.min(timeoutMs, 1000)),
   ]);
   let byState: StateCounts | null = null;

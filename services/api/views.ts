@@ -1,7 +1,6 @@
 /**
- * The JSON shapes the API answers with (design §4). Internal fields (`version`, lease and claim
- * columns) stay inside: clients see state, not bookkeeping. The payload is shown only for one
- * job at a time (`jobDetailView`), never in lists.
+ * The JSON shapes the API answers with (design §4). Internal fields (`payload`, `version`,
+ * lease and claim columns) stay inside: clients see state, not bookkeeping.
  */
 import type { z } from "zod";
 import type { Job, Transition } from "../core/jobs/types.js";
@@ -26,7 +25,7 @@ export function jobView(job: Job): JobView {
 
 export type JobDetailView = z.infer<typeof JobDetailSchema>;
 
-/** `GET /jobs/:id`: the view plus the submitted payload (the list routes leave it out). */
+/** A job with its payload (`GET /jobs/:id`); lists and transitions answer `jobView`. */
 export function jobDetailView(job: Job): JobDetailView {
   return { ...jobView(job), payload: job.payload ?? null };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { JobsResult } from "../../bench/jobs.js";
-import { renderJobs, renderReport, renderSynth, type Stored } from "../../bench/lib/render.js";
+import { renderJobs, renderReport, renderSearch, renderSynth, type Stored } from "../../bench/lib/render.js";
+import type { SearchResult } from "../../bench/search.js";
 import { summarize } from "../../bench/lib/stats.js";
 import type { SynthResult } from "../../bench/synth.js";
 
@@ -80,11 +81,41 @@ describe("renderJobs", () => {
   });
 });
 
+const search: SearchResult = {
+  rows: 1_000_000,
+  fillMs: 61_000,
+  tableMiB: 120,
+  indexMiB: { jobs_state_created_idx: 40 },
+  queries: [
+    {
+      name: "state=FAILED",
+      path: "/jobs?state=FAILED",
+      items: 50,
+      samplesMs: [2, 3, 4],
+      ms: summarize([2, 3, 4]),
+      p95Ms: 4,
+      dbSamplesMs: [1, 1.5],
+      dbMs: summarize([1, 1.5]),
+      plan: ["Limit", "  ->  Index Scan using jobs_state_created_idx on jobs j (actual rows=50 loops=1)"],
+    },
+    { name: "stats", path: "/jobs/stats", items: 0, samplesMs: [90], ms: summarize([90]), p95Ms: 90 },
+  ],
+};
+
+describe("renderSearch", () => {
+  it("one row per query, with the index its plan used", () => {
+    const md = renderSearch(search);
+    expect(md).toContain("| state=FAILED | 50 | 3.0 ms | 4.0 ms | 2.0 ms – 4.0 ms | 1.3 ms | 1.0 ms – 1.5 ms | `jobs_state_created_idx` | 3 |");
+    expect(md).toContain("| stats | 0 | 90.0 ms | 90.0 ms | 90.0 ms – 90.0 ms | – | – | – | 1 |");
+  });
+});
+
 describe("renderReport", () => {
   const stored = <T>(name: string, result: T): Stored<T> => ({ name, machine, quick: false, args: [], durationMs: 61_000, result });
 
   it("includes each section whose results exist, with the machine it ran on", () => {
-    const md = renderReport(stored("synth", synth), stored("jobs", jobs));
+    const md = renderReport(stored("synth", synth), stored("jobs", jobs), stored("search", search));
+    expect(md).toContain("## Job search at 1,000,000 jobs");
     expect(md).toMatch(/^# Benchmark results\n/);
     expect(md).toContain("## Job throughput");
     expect(md).toContain("## Synth");

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../../support/ports.js";
-import { call, createTestDatabase, jsonPost, openHandles, startStack, type TestDatabase, type TestStack } from "./harness.js";
+import { authed, call, createTestDatabase, jsonPost, openHandles, startStack, type TestDatabase, type TestStack } from "./harness.js";
 
 // Port 1 (tcpmux) is closed here: connections are refused at once, nothing hangs.
 const CLOSED_PG = "postgres://postgres@127.0.0.1:1/nothing";
@@ -47,6 +47,22 @@ describe("Postgres unreachable", () => {
     expect(res.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|\.ts:\d+/);
     expect((await call(`${stack.baseUrl}/healthz`)).status).toBe(200);
   });
+
+  it("/metrics still answers: no job gauges, jobstack_dependency_up says Postgres is down", async () => {
+    const res = await call(`${stack.baseUrl}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(/^jobstack_dependency_up\{[^}]*dependency="postgres"[^}]*\} 0$/m);
+    expect(res.text).toMatch(/^jobstack_dependency_up\{[^}]*dependency="rabbitmq"[^}]*\} 1$/m);
+    expect(res.text).not.toMatch(/^jobstack_jobs\{/m);
+    expect(res.text).not.toMatch(/^jobstack_oldest_job_age_seconds/m);
+    expect(res.text).toMatch(/^jobstack_queue_messages_ready\{/m);
+  });
+
+  it("GET /jobs/stats answers with what it could read: counts null, the queue present", async () => {
+    const res = await call(`${stack.baseUrl}/jobs/stats`, authed(stack.token));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ byState: null, byType: null, oldestPendingSeconds: null, queue: { name: stack.queueName, ready: 0 } });
+  });
 });
 
 describe("RabbitMQ unreachable", () => {
@@ -80,5 +96,16 @@ describe("RabbitMQ unreachable", () => {
   it("counts the failed dispatch in /metrics", async () => {
     const res = await call(`${stack.baseUrl}/metrics`);
     expect(res.text).toMatch(/^jobstack_dispatches_total\{[^}]*source="api",result="error"[^}]*\} [1-9]\d*$/m);
+  });
+
+  it("/metrics and GET /jobs/stats leave the queue out and keep the counts", async () => {
+    const metrics = await call(`${stack.baseUrl}/metrics`);
+    expect(metrics.text).toMatch(/^jobstack_dependency_up\{[^}]*dependency="rabbitmq"[^}]*\} 0$/m);
+    expect(metrics.text).not.toMatch(/^jobstack_queue_messages_ready\{/m);
+    expect(metrics.text).toMatch(/^jobstack_jobs\{[^}]*type="noop"[^}]*state="PENDING"[^}]*\} [1-9]\d*$/m);
+    const stats = await call(`${stack.baseUrl}/jobs/stats`, authed(stack.token));
+    expect(stats.status).toBe(200);
+    expect(stats.body.queue).toBeNull();
+    expect(stats.body.byState.PENDING).toBeGreaterThan(0);
   });
 });

@@ -146,8 +146,27 @@ describe("GET /jobs", () => {
     expectBadRequest(await get("/jobs?limit=2.5"), "query", "limit");
     expectBadRequest(await get("/jobs?createdAfter=yesterday"), "query", "createdAfter");
     expectBadRequest(await get("/jobs?createdBefore=2026-01-01"), "query", "createdBefore");
+    expectBadRequest(await get("/jobs?createdAfter=0000-01-01T00:00:00Z"), "query", "createdAfter");
+    expectBadRequest(await get("/jobs?type=a&type=b"), "query", "type");
+    expectBadRequest(await get("/jobs?cursor="), "query", "cursor");
+    expectBadRequest(await get("/jobs?limit="), "query", "limit");
     expectBadRequest(await get(`/jobs?createdAfter=${at(5)}&createdBefore=${at(5)}`), "query", "createdBefore");
     expectBadRequest(await get(`/jobs?type=${"x".repeat(101)}`), "query", "type");
+  });
+
+  it("never a 500 for odd query strings: each is a 400 naming its parameter", async () => {
+    const odd: [string, string][] = [
+      ["state[]=FAILED", "state[]"],
+      ["limit=1e3", "limit"],
+      ["limit=-1", "limit"],
+      ["limit=99999999999999999999", "limit"],
+      ["createdAfter=2026-01-01T00:00:00%2B25:00", "createdAfter"],
+      ["createdBefore=%00", "createdBefore"],
+      [`cursor=${"A".repeat(2000)}`, "cursor"],
+      ["cursor=v1.%E2%98%83.AAAAAAAAAAAAAAAAAAAAAA", "cursor"],
+      ["state=%E2%98%83", "state.0"],
+    ];
+    for (const [query, param] of odd) expectBadRequest(await get(`/jobs?${query}`), "query", param);
   });
 
   it("400 naming cursor for a malformed, altered, foreign or other-query cursor", async () => {
