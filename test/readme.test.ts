@@ -1,6 +1,6 @@
 /**
  * The README's commands name things that exist. Every shell command in a ```sh block and every
- * inline `docker …` / `kubectl …` / `npx cdktf …` / `terraform …` in the Day 2 section is read, and
+ * inline `docker …` / `kubectl …` / `npx cdktf …` / `terraform …` / `curl …` is read, and
  * each name in it — container, Swarm service, volume, Deployment, StatefulSet, Job, Service,
  * namespace, label, stack, output, variable, api route — is checked against the synthesized
  * stacks (and docs/openapi.json for routes). Renaming something in the stacks without the
@@ -11,7 +11,7 @@ import path from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { listEnvironments, loadEnvironment } from "../stacks/config/index.js";
-import { LOG_OPTIONS } from "../stacks/docker/workload.js";
+import { DATA_NODE_LABEL, LOG_OPTIONS } from "../stacks/docker/workload.js";
 import { environmentVariant, type Json } from "./stacks/kubernetes/support.js";
 import { synthEnv } from "./stacks/support.js";
 import { ROOT } from "./support/jobstack.js";
@@ -32,10 +32,10 @@ function section(title: string): string {
 const fenced = (text: string, lang: string) => [...text.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]!);
 const DAY2 = section("Day 2");
 const TOOLS = /^(docker|kubectl|npx cdktf|terraform|curl)\b/;
-/** Every command line of the README's sh blocks, and the Day 2 section's inline commands. */
+/** Every command line of the README's sh blocks, and its inline commands. */
 const commands = [
   ...fenced(README, "sh").flatMap((block) => block.split("\n")),
-  ...[...DAY2.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!),
+  ...[...README.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!).filter((code) => TOOLS.test(code)),
 ]
   .map((line) => line.replace(/^\$ /, "").replace(/\s+#.*$/, "").trim())
   .filter((line) => line.length > 0 && !line.startsWith("#"));
@@ -123,6 +123,11 @@ describe("README: commands name what the stacks create", () => {
       else expect(docker.labels.has(`${key}=${value}`), `${key}=${value} in: ${line}`).toBe(true);
     }
     expect(DAY2).toContain(`${LOG_OPTIONS["max-file"]} × ${LOG_OPTIONS["max-size"].replace("m", " MB")}`);
+    // The Swarm node label the data services are pinned to (placement constraint).
+    const nodeLabels = commands.flatMap((c) => all(c, /--label-add ([\w.-]+)=true/g).map((m) => m[1]!));
+    expect(nodeLabels.length).toBeGreaterThan(0);
+    for (const label of nodeLabels) expect(label).toBe(DATA_NODE_LABEL);
+    expect(JSON.stringify(stacks.staging.resource.docker_service)).toContain(`node.labels.${DATA_NODE_LABEL} == true`);
   });
 
   it("runs kubectl in the stack's namespace, on objects and labels it creates", () => {
@@ -156,6 +161,7 @@ describe("README: commands name what the stacks create", () => {
     const outputs = commands.flatMap((c) => all(c, /terraform -chdir=cdktf\.out\/stacks\/(\w+) output -raw (\w+)/g).map((m) => [c, m[1]!, m[2]!] as const));
     expect(outputs.length).toBeGreaterThanOrEqual(4);
     for (const [line, env, output] of outputs) expect(Object.keys(stacks[env]!.output), line).toContain(output);
+    for (const env of ENVS) expect(README, `api_url of ${env}`).toContain(stacks[env]!.output.api_url.value);
     const variables = new Set(["staging", "prod"].flatMap((env) => Object.keys(stacks[env]!.variable)));
     for (const m of all(README, /TF_VAR_(\w+)/g)) expect(variables.has(m[1]!), m[0]).toBe(true);
     const replaced = /grep '(random_password\.\*operator-token)'/.exec(DAY2)?.[1];
