@@ -101,6 +101,8 @@ async function refresh() {
   } catch (err) {
     if (token()) say(err.message, true);
   }
+  // Several refreshes may have overlapped (a click during a poll): keep exactly one timer.
+  clearTimeout(refreshTimer);
   if (token()) refreshTimer = setTimeout(refresh, REFRESH_MS);
 }
 
@@ -117,13 +119,19 @@ async function loadCounts() {
   const queueLine = q
     ? `queue ${q.name}: ${q.ready} ready, ${q.consumers} consumers, ${q.deadLettered} dead-lettered`
     : "queue: RabbitMQ did not answer";
-  const oldest = stats.oldestPendingSeconds === null ? "" : ` · oldest pending ${Math.round(stats.oldestPendingSeconds)} s`;
+  const oldest = stats.oldestPendingSeconds == null ? "" : ` · oldest pending ${Math.round(stats.oldestPendingSeconds)} s`;
   $("#counts").replaceChildren(...boxes);
   $("#queue").textContent = queueLine + oldest;
 }
 
 function filterByState(state) {
   $("#filters").elements.state.value = state;
+  if (currentJobId()) location.hash = ""; // back to the list; hashchange refreshes it
+  else filterList();
+}
+
+function filterList() {
+  say("");
   pagesLoaded = 0;
   refresh();
 }
@@ -210,9 +218,7 @@ function wire() {
   $("#forget").addEventListener("click", () => signOut());
   $("#filters").addEventListener("submit", (event) => {
     event.preventDefault();
-    say("");
-    pagesLoaded = 0;
-    refresh();
+    filterList();
   });
   $("#more").addEventListener("click", () => loadJobs(true).catch((err) => say(err.message, true)));
   $("#retry").addEventListener("click", () => act(`/jobs/${currentJobId()}/retry`, undefined, () => "Retried: the job is PENDING again, and this page follows it."));

@@ -157,6 +157,10 @@ describe.skipIf(!hasChromium)("dashboard in chromium (skipped without /usr/bin/c
     await poll(() => page.locator("#message").textContent()).toBe("cancel: 3 job(s) moved.");
     await poll(() => count("CANCELLED").textContent()).toBe("3");
     await poll(() => page.locator("#jobs td.empty").count()).toBe(1); // no PENDING sleep jobs left
+    // A count is a filter too.
+    await page.click("#counts [data-state=CANCELLED]");
+    await poll(() => page.locator("#jobs tbody tr[data-id] .state.CANCELLED").count()).toBe(3);
+    expect(await page.locator("#filters select[name=state]").inputValue()).toBe("CANCELLED");
   });
 
   it("opens a failed job, retries it, and shows it completing with its timeline", async () => {
