@@ -8,9 +8,10 @@
  * template naming the secret, and each target fills it from sensitive Terraform variables.
  */
 import type { ResolvedEnvironment } from "./config/resolve.js";
-import { API_PORT, JOB_QUEUE, serviceEnvironment, WORKER_HEALTH_PORT } from "./config/service-env.js";
+import { API_PORT, JOB_QUEUE, serviceEnvironment, TOKEN_ENV, WORKER_HEALTH_PORT } from "./config/service-env.js";
 
-export const SECRET_NAMES = ["postgres-password", "redis-password", "rabbitmq-password", "api-token"] as const;
+/** `api-token` may submit and read jobs; `operator-token` may also retry and cancel them (docs/api-access.md). */
+export const SECRET_NAMES = ["postgres-password", "redis-password", "rabbitmq-password", "api-token", "operator-token"] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
 /** A value assembled from literal text and secrets; `url` parts are percent-encoded when filled in. */
@@ -128,7 +129,8 @@ export const CONNECTION_SECRETS = {
   DATABASE_URL: { key: "database-url", parts: [`postgres://${DB_USER}:`, url("postgres-password"), `@postgres:${PORTS.postgres}/${DB_NAME}`] },
   REDIS_URL: { key: "redis-url", parts: ["redis://:", url("redis-password"), `@redis:${PORTS.redis}/0`] },
   AMQP_URL: { key: "amqp-url", parts: [`amqp://${RABBITMQ_USER}:`, url("rabbitmq-password"), `@rabbitmq:${PORTS.rabbitmq}`] },
-  API_TOKEN: { key: "api-token", parts: [raw("api-token")] },
+  [TOKEN_ENV.submit]: { key: "api-token", parts: [raw("api-token")] },
+  [TOKEN_ENV.operator]: { key: "operator-token", parts: [raw("operator-token")] },
 } as const satisfies Record<string, SecretValue>;
 
 function image(env: ResolvedEnvironment, which: "api" | "worker"): ImageSpec {

@@ -16,6 +16,7 @@ import { refuseUnstorableBodies } from "./storable.js";
 import { healthRoutes } from "./routes/health.js";
 import { jobDispatcher, jobRoutes } from "./routes/jobs.js";
 import { operateRoutes } from "./routes/operate.js";
+import { uiRoutes } from "./routes/ui.js";
 import { registerSystemMetrics } from "./system-metrics.js";
 import { SnapshotCache, takeSnapshot } from "./system-snapshot.js";
 
@@ -61,6 +62,8 @@ export function buildApp(deps: ApiDeps, config: ApiAppConfig): FastifyInstance {
 
   void app.register(async (scope) => healthRoutes(scope, deps, { readinessTimeoutMs: config.readinessTimeoutMs ?? 1000 }));
   void app.register(async (scope) => openApiRoutes(scope));
+  // The dashboard's files need no token (they hold no data); what they fetch does.
+  void app.register(async (scope) => uiRoutes(scope));
   // A separate encapsulated scope: the bearer hook it adds applies to /jobs* only.
   void app.register(async (scope) => {
     scope.addHook("onRequest", requireBearer({ submit: config.apiToken, operator: config.operatorToken ?? "" }));

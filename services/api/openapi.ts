@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { JobIdParams, SubmitJobBody } from "./schemas.js";
+import { UI_FILES, type UiFile } from "./routes/ui.js";
 import { BulkCancelBody, BulkRetryBody, SearchJobsQuery } from "./operate-schemas.js";
 import {
   BulkResultSchema,
@@ -192,6 +193,26 @@ export const ROUTES: readonly RouteDoc[] = [
     tag: "system",
     access: "public",
     answers: { 200: { description: "OpenAPI 3.1.", body: { mediaType: "application/json" } } },
+  },
+  {
+    method: "GET",
+    url: "/ui",
+    operationId: "dashboard",
+    summary: "The operator dashboard (docs/dashboard.md)",
+    description: "An HTML page under a strict Content-Security-Policy; it holds no data and asks for a token, which it sends to the routes above.",
+    tag: "system",
+    access: "public",
+    answers: { 200: { description: "The page.", body: { mediaType: "text/html" } } },
+  },
+  {
+    method: "GET",
+    url: "/ui/:file",
+    operationId: "dashboardFile",
+    summary: "The dashboard's script, stylesheet and icon",
+    tag: "system",
+    access: "public",
+    params: z.object({ file: z.enum(Object.keys(UI_FILES) as [UiFile, ...UiFile[]]) }),
+    answers: { 200: { description: "The file, with its media type.", body: { mediaType: "text/plain" } }, 404: err("No such file.") },
   },
 ];
 

@@ -18,6 +18,7 @@ import { Fn, TerraformOutput, TerraformStack, type ITerraformDependable } from "
 import { Construct } from "constructs";
 import type { ResolvedEnvironment } from "../config/resolve.js";
 import type { DockerTarget } from "../config/schema.js";
+import { declareAccessOutputs } from "../outputs.js";
 import { declareSecrets, type SecretTokens } from "../secrets.js";
 import type { ServiceName, ServiceSpec, Topology } from "../topology.js";
 import { ApiService } from "./api.js";
@@ -146,7 +147,11 @@ export class DockerSystem extends Construct {
     const port = api?.publishedPorts[0];
     this.apiUrl = port === undefined ? "" : `http://${hostOf(docker.host)}:${port}`;
 
-    new TerraformOutput(stack, "api_url", { value: this.apiUrl, description: "Where the jobstack API answers (GET /healthz)." });
+    declareAccessOutputs(stack, {
+      apiUrl: this.apiUrl,
+      secrets: this.secrets,
+      generated: env.environment.secrets.generateDevelopmentSecrets,
+    });
     new TerraformOutput(stack, "network_name", { value: this.network.resource.name, description: "The environment's dedicated Docker network." });
   }
 }

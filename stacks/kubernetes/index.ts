@@ -24,7 +24,8 @@ import { Construct } from "constructs";
 import type { ResolvedEnvironment } from "../config/resolve.js";
 import type { KubernetesTarget } from "../config/schema.js";
 import type { ServiceName, ServiceSpec, Topology } from "../topology.js";
-import { ApiExposure } from "./api-exposure.js";
+import { declareAccessOutputs } from "../outputs.js";
+import { API_SERVICE_PORT, ApiExposure } from "./api-exposure.js";
 import { AppWorkload } from "./app-workload.js";
 import { DataService } from "./data-service.js";
 import { systemLabels } from "./labels.js";
@@ -56,6 +57,16 @@ export function creationOrder(services: readonly ServiceSpec[]): ServiceSpec[] {
   };
   for (const s of services) visit(s, []);
   return ordered;
+}
+
+/**
+ * Where a client reaches the api: the Ingress host (https when the Ingress has a TLS Secret),
+ * else a port-forward to the api Service on this machine.
+ */
+export function apiUrlOf(target: KubernetesTarget): { url: string; portForward: boolean } {
+  const ingress = target.ingress;
+  if (ingress) return { url: `${ingress.tlsSecretName ? "https" : "http"}://${ingress.host}`, portForward: false };
+  return { url: "http://localhost:8080", portForward: true };
 }
 
 export class KubernetesSystem extends Construct {
@@ -143,14 +154,22 @@ export class KubernetesSystem extends Construct {
       ...(controllerNamespace ? { ingressControllerNamespace: controllerNamespace } : {}),
     });
 
-    // Stack-level outputs keep plain names: `cdktf output prod` shows `namespace`, `api-service-name`.
+    // Stack-level outputs keep plain names, the same as the Docker target's where they mean the
+    // same thing: `cdktf output prod` shows `api_url`, `namespace`, `api_service_name`, … (stacks/outputs.ts).
     const stack = TerraformStack.of(this);
     new TerraformOutput(stack, "namespace", { value: namespace, description: "Namespace the system runs in" });
     if (this.api) {
-      new TerraformOutput(stack, "api-service-name", {
+      new TerraformOutput(stack, "api_service_name", {
         value: this.api.service.metadata.name,
         description: "Service in front of the api (port 80); kubectl -n <namespace> port-forward svc/<name> 8080:80",
       });
     }
+    const exposure = apiUrlOf(target);
+    declareAccessOutputs(stack, {
+      apiUrl: exposure.url,
+      secrets: this.secret.tokens,
+      generated: env.environment.secrets.generateDevelopmentSecrets,
+      ...(exposure.portForward ? { extraNotes: [`Reach the api with: kubectl -n ${target.namespace} port-forward svc/api 8080:${API_SERVICE_PORT}`] } : {}),
+    });
   }
 }

@@ -12,7 +12,7 @@ import { RandomProvider } from "@cdktf/provider-random/lib/provider/index.js";
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1/index.js";
 import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { declareSecrets, fillSecret } from "../secrets.js";
+import { declareSecrets, fillSecret, type SecretTokens } from "../secrets.js";
 import type { SecretValue, Topology } from "../topology.js";
 import { systemLabels } from "./labels.js";
 
@@ -45,6 +45,8 @@ export class SystemSecret extends Construct {
   /** Token resolving to the Secret's name (depends on the Secret). */
   readonly secretName: string;
   readonly keys: readonly string[];
+  /** The secrets as Terraform values (variables or generated passwords), for the stack's outputs. */
+  readonly tokens: SecretTokens;
 
   constructor(scope: Construct, id: string, props: SystemSecretProps) {
     super(scope, id);
@@ -55,6 +57,7 @@ export class SystemSecret extends Construct {
     }
     // Variables live at the stack's top level so their names stay `postgres_password` & co.
     const tokens = declareSecrets(TerraformStack.of(this), generate);
+    this.tokens = tokens;
     const values = secretValues(props.topology);
     this.keys = [...values.keys()].sort();
     this.secret = new SecretV1(this, "secret", {

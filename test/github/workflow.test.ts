@@ -117,7 +117,7 @@ describe(".github/workflows/jobstack.yml", () => {
     ]);
     const deployStep = (j.steps ?? []).find((s) => String(plain(s.run) ?? "").startsWith("npx cdktf deploy")) as { env?: unknown } | undefined;
     const stepEnv = text(deployStep?.env);
-    for (const name of ["postgres_password", "redis_password", "rabbitmq_password", "api_token"]) {
+    for (const name of ["postgres_password", "redis_password", "rabbitmq_password", "api_token", "operator_token"]) {
       expect(stepEnv).toContain(`TF_VAR_${name}`);
       expect(stepEnv).toContain(`secrets.${name.toUpperCase()}`);
     }

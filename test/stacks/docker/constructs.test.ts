@@ -55,9 +55,9 @@ describe("DockerSystem", () => {
   });
 
   it("uses generated passwords for dev and sensitive variables named for TF_VAR_* otherwise", () => {
-    expect(Object.keys(resources(dev.json, "random_password")).sort()).toHaveLength(4);
+    expect(Object.keys(resources(dev.json, "random_password")).sort()).toHaveLength(5);
     expect(dev.json.variable).toBeUndefined();
-    expect(Object.keys(staging.json.variable).sort()).toEqual(["api_token", "postgres_password", "rabbitmq_password", "redis_password"]);
+    expect(Object.keys(staging.json.variable).sort()).toEqual(["api_token", "operator_token", "postgres_password", "rabbitmq_password", "redis_password"]);
     for (const v of Object.values(staging.json.variable as Record<string, Json>)) expect(v.sensitive).toBe(true);
     expect(resources(staging.json, "random_password")).toEqual({});
   });
@@ -245,7 +245,7 @@ describe("shared workload base", () => {
         mode: "containers",
         prefix: "jobstack-t",
         network,
-        secrets: { "postgres-password": "${var.pg}", "redis-password": "${var.r}", "rabbitmq-password": "${var.q}", "api-token": "${var.t}" },
+        secrets: { "postgres-password": "${var.pg}", "redis-password": "${var.r}", "rabbitmq-password": "${var.q}", "api-token": "${var.t}", "operator-token": "${var.o}" },
         rollout: devTopology.rollout,
         labels: {},
       };

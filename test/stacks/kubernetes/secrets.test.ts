@@ -12,7 +12,8 @@ describe("SystemSecret", () => {
     expect(Object.keys(secret!.body.data).sort()).toEqual([...secretValues(topology).keys()].sort());
     expect(secret!.body.data["database-url"]).toBe("postgres://jobstack:${urlencode(var.postgres_password)}@postgres:5432/jobstack");
     expect(secret!.body.data["api-token"]).toBe("${var.api_token}");
-    expect(Object.keys(json.variable).sort()).toEqual(["api_token", "postgres_password", "rabbitmq_password", "redis_password"]);
+    expect(secret!.body.data["operator-token"]).toBe("${var.operator_token}");
+    expect(Object.keys(json.variable).sort()).toEqual(["api_token", "operator_token", "postgres_password", "rabbitmq_password", "redis_password"]);
     expect(json.variable.api_token.sensitive).toBe(true);
     expect(resources(json, "random_password")).toHaveLength(0);
   });
@@ -20,7 +21,7 @@ describe("SystemSecret", () => {
   it("generates random passwords instead for a dev-tier environment that asks for them", () => {
     const json = synthConstructs((s) => new SystemSecret(s, "secrets", { namespace: "ns", topology, generate: true }));
     expect(json.variable).toBeUndefined();
-    expect(resources(json, "random_password")).toHaveLength(4);
+    expect(resources(json, "random_password")).toHaveLength(5);
     const [secret] = resources(json, "kubernetes_secret_v1");
     expect(secret!.body.data["redis-password"]).toMatch(/^\$\{random_password\..*\.result\}$/);
     expect(json.provider.random).toBeDefined();
