@@ -6,6 +6,7 @@ import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, type ConfigIssue } from "./errors.js";
+import { didYouMean } from "./suggest.js";
 import { environmentFile, resolveEnvironmentFile, type ResolvedEnvironment, type ResolveOptions } from "./resolve.js";
 
 export const ENVIRONMENTS_DIR = join(dirname(dirname(fileURLToPath(import.meta.url))), "environments");
@@ -55,7 +56,7 @@ export function loadEnvironments(selection: Selection = {}, options: Omit<Resolv
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length > 0) {
     throw new ConfigError(
-      unknown.map((n) => ({ file: selection.from?.envs ?? "JOBSTACK_ENVS", path: "", message: `unknown environment "${n}" (known: ${known.join(", ")})` })),
+      unknown.map((n) => ({ file: selection.from?.envs ?? "JOBSTACK_ENVS", path: "", message: `unknown environment "${n}" (known: ${known.join(", ")})${didYouMean(n, known)}` })),
     );
   }
   const issues: ConfigIssue[] = [];

@@ -63,7 +63,7 @@ describe("jvmIssues", () => {
 
   it("rejects a region size with a non-G1 collector, naming both fields", () => {
     expect(jvmIssues({ gc: "Parallel", g1RegionSizeMiB: 4, maxRamPercentage: 75, containerMemoryMiB: 1024, containerCpus: 1 })).toEqual([
-      { path: "worker.jvm.g1RegionSizeMiB", message: "worker.jvm.g1RegionSizeMiB (4) only applies to G1, but worker.jvm.gc is Parallel: remove it or choose G1" },
+      { path: "worker.jvm.g1RegionSizeMiB", related: ["worker.jvm.gc"], message: "worker.jvm.g1RegionSizeMiB (4) only applies to G1, but worker.jvm.gc is Parallel: remove it (in an environment's overrides: g1RegionSizeMiB: null) or choose G1" },
     ]);
   });
 
@@ -71,7 +71,8 @@ describe("jvmIssues", () => {
     expect(jvmIssues({ ...g1, gc: "ZGC" })).toEqual([
       {
         path: "worker.jvm.maxGcPauseMillis",
-        message: "worker.jvm.maxGcPauseMillis (200) is a G1 pause goal, but worker.jvm.gc is ZGC: remove the pause goal or choose G1",
+        related: ["worker.jvm.gc"],
+        message: "worker.jvm.maxGcPauseMillis (200) is a G1 pause goal, but worker.jvm.gc is ZGC: remove the pause goal (in an environment's overrides: maxGcPauseMillis: null) or choose G1",
       },
     ]);
     expect(jvmIssues({ ...g1, gc: "Parallel" })[0]?.message).toContain("but worker.jvm.gc is Parallel");
