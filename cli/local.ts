@@ -13,7 +13,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadEnvironment, serviceEnvironment } from "../stacks/config/index.js";
+import { commandSelection, loadEnvironments, serviceEnvironment } from "../stacks/config/index.js";
 import { coerceError } from "../services/core/errors.js";
 import { migrate } from "../services/migrations/migrate.js";
 import { startChild, type Child } from "./local-children.js";
@@ -63,7 +63,8 @@ export interface LocalInfo {
 export async function runLocal(options: LocalOptions): Promise<number> {
   const out = options.out ?? ((line: string) => void process.stdout.write(`${line}\n`));
   if (!Number.isInteger(options.workers) || options.workers < 1) throw new Error(`--workers must be a positive integer (got ${options.workers})`);
-  const resolved = loadEnvironment(options.env);
+  const [resolved] = loadEnvironments(commandSelection({ env: options.env }));
+  if (!resolved) throw new Error(`no environment "${options.env}"`);
   const port = options.port ?? LOCAL_DEFAULTS.port;
   const healthPortBase = options.healthPortBase ?? port + 1;
   // Option, then the variable the services themselves read, then the local servers.

@@ -46,6 +46,23 @@ export function selectionFromEnv(env: NodeJS.ProcessEnv = process.env): Selectio
 }
 
 /**
+ * What a `jobstack` command reads, so every command sees the configuration `npm run synth` sees:
+ * `--env` / `--preset` when given, else `JOBSTACK_ENVS` / `JOBSTACK_PRESET`, and always the
+ * environment files of `JOBSTACK_ENVIRONMENTS_DIR`. Errors name whichever of them chose.
+ */
+export function commandSelection(flags: { readonly env?: string | undefined; readonly preset?: string | undefined }, env: NodeJS.ProcessEnv = process.env): Selection {
+  const fromEnv = selectionFromEnv(env);
+  const envs = flags.env ? [flags.env] : fromEnv.envs;
+  const preset = flags.preset ?? fromEnv.preset;
+  return {
+    ...(fromEnv.dir ? { dir: fromEnv.dir } : {}),
+    ...(envs ? { envs } : {}),
+    ...(preset ? { preset } : {}),
+    from: { envs: flags.env ? CLI_FLAGS.envs : "JOBSTACK_ENVS", preset: flags.preset ? CLI_FLAGS.preset : "JOBSTACK_PRESET" },
+  };
+}
+
+/**
  * Resolves the selected environments. Problems across all of them are collected and thrown
  * together, so one run shows everything that needs fixing and no stack is synthesized.
  */

@@ -18,8 +18,11 @@ import { zodIssues } from "./zod-issues.js";
 export interface PresetSelection {
   readonly name: string;
   readonly file: string;
-  /** Who chose it: the environment file, or `JOBSTACK_PRESET` for this run. */
-  readonly selectedBy: "environment" | "JOBSTACK_PRESET";
+  /**
+   * Who chose it: the environment file, or what forced it for this run (`JOBSTACK_PRESET`, or the
+   * CLI's `--preset`).
+   */
+  readonly selectedBy: string;
   /** Leaf paths of the preset that the environment's `overrides` set. */
   readonly overridden: readonly string[];
 }
@@ -101,7 +104,7 @@ export function resolveEnvironmentSource(name: string, source: YamlSource, optio
     presetSelection: {
       name: presetName!,
       file: presetSource.file,
-      selectedBy: options.presetOverride ? "JOBSTACK_PRESET" : "environment",
+      selectedBy: options.presetOverride ? (options.presetOverrideFrom ?? "JOBSTACK_PRESET") : "environment",
       overridden,
     },
     preset,

@@ -74,8 +74,9 @@ describe("jobstack validate", () => {
 
   it("reads only the stack asked for from an existing output", async () => {
     const r = await cli("validate", "--out", brokenOut, "--env", "prod");
-    expect(r.code).toBe(2);
-    expect(r.err).toContain('has no stack "prod" (it has: broken)');
+    // A runtime error, not a usage error: exit 1 with the message alone.
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`jobstack: ${brokenOut} has no stack "prod" (it has: broken)`);
   });
 
   it("exits 1 on invalid configuration", async () => {
@@ -90,10 +91,10 @@ describe("jobstack validate", () => {
     expect(r.out).toContain('<testcase classname="jobstack.validate.dev" name="configuration">');
   });
 
-  it("rejects --preset and --matrix with --out (usage, exit 2)", async () => {
+  it("rejects --preset and --matrix with --out (usage, exit 2); a missing output is a runtime error (exit 1)", async () => {
     expect((await cli("validate", "--out", brokenOut, "--preset", "dev")).code).toBe(2);
     expect((await cli("validate", "--out", brokenOut, "--matrix")).code).toBe(2);
-    expect((await cli("validate", "--out", join(tmp, "nothing-here"))).code).toBe(2);
+    expect((await cli("validate", "--out", join(tmp, "nothing-here"))).code).toBe(1);
   });
 
   it("--matrix prints a pass/fail table (restricted here to one cell)", async () => {
