@@ -26,6 +26,8 @@ export interface StartOptions {
   readonly cwd: string;
   /** Receives every output line, already prefixed with the child's name. */
   readonly out: (line: string) => void;
+  /** Rewrites each line before it is prefixed (a pretty printer). @default unchanged */
+  readonly format?: (line: string) => string;
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
@@ -42,7 +44,7 @@ export function startChild(options: StartOptions): Child {
   if (proc.pid === undefined) throw new Error(`could not start ${options.name} (${options.entry})`);
   const pid = proc.pid;
   for (const stream of [proc.stdout, proc.stderr]) {
-    if (stream) createInterface({ input: stream }).on("line", (line) => options.out(`[${options.name}] ${line}`));
+    if (stream) createInterface({ input: stream }).on("line", (line) => options.out(`[${options.name}] ${options.format ? options.format(line) : line}`));
   }
   let done = false;
   const exited = new Promise<number>((resolve) => {

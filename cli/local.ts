@@ -14,10 +14,13 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadEnvironment, serviceEnvironment } from "../stacks/config/index.js";
+import { commandSelection, loadEnvironments, serviceEnvironment } from "../stacks/config/index.js";
 import { coerceError } from "../services/core/errors.js";
 import { migrate } from "../services/migrations/migrate.js";
+import { prettyFactory } from "pino-pretty";
 import { startChild, type Child } from "./local-children.js";
+import { unreachable } from "./local-preflight.js";
+import { CommandError } from "./usage.js";
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
@@ -52,6 +55,12 @@ export interface LocalOptions {
   readonly onReady?: (info: LocalInfo) => void;
   /** How long the API may take to answer /readyz. @default 60000 */
   readonly readyTimeoutMs?: number;
+  /**
+   * `pretty`: one readable line per log record, at info unless LOG_LEVEL says otherwise.
+   * `json`: the services' JSON lines as they are, at the environment's log level.
+   * @default pretty on a terminal, json otherwise
+   */
+  readonly logFormat?: "pretty" | "json";
 }
 
 export interface LocalInfo {
@@ -66,7 +75,8 @@ export interface LocalInfo {
 export async function runLocal(options: LocalOptions): Promise<number> {
   const out = options.out ?? ((line: string) => void process.stdout.write(`${line}\n`));
   if (!Number.isInteger(options.workers) || options.workers < 1) throw new Error(`--workers must be a positive integer (got ${options.workers})`);
-  const resolved = loadEnvironment(options.env);
+  const [resolved] = loadEnvironments(commandSelection({ env: options.env }));
+  if (!resolved) throw new Error(`no environment "${options.env}"`);
   const port = options.port ?? LOCAL_DEFAULTS.port;
   const healthPortBase = options.healthPortBase ?? port + 1;
   // Option, then the variable the services themselves read, then the local servers.
@@ -80,17 +90,25 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   const token = randomBytes(32).toString("base64url");
   const operatorToken = randomBytes(32).toString("base64url");
 
+  const problems = await unreachable(connections);
+  if (problems.length > 0) throw new CommandError(problems.join("\n"));
   const { applied } = await migrate(connections.DATABASE_URL);
   out(applied.length > 0 ? `migrations applied: ${applied.join(", ")}` : "schema up to date");
 
+  const pretty = (options.logFormat ?? (process.stdout.isTTY ? "pretty" : "json")) === "pretty";
+  // Readable lines for a person at a terminal: info unless LOG_LEVEL asks for more, and the
+  // worker's configuration dump left to the JSON form.
+  const logging: Record<string, string> = pretty ? { LOG_LEVEL: nonEmpty(process.env.LOG_LEVEL) ?? "info" } : {};
+  const format = pretty ? prettyLine(process.stdout.isTTY === true) : undefined;
   const base = { ...stringEnv(process.env), ...connections };
   const children: Child[] = [];
   const spawnService = (name: string, entry: string, env: Record<string, string>) => {
-    children.push(startChild({ name, entry: path.join(ROOT, entry), env, cwd: ROOT, out }));
+    children.push(startChild({ name, entry: path.join(ROOT, entry), env, cwd: ROOT, out, ...(format ? { format } : {}) }));
   };
   spawnService("api", "services/api/main.ts", {
     ...base,
     ...serviceEnvironment(resolved, "api"),
+    ...logging,
     PORT: String(port),
     // The token is printed to the terminal: keep the API off the network.
     HOST: "127.0.0.1",
@@ -102,6 +120,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
     spawnService(`worker-${i}`, "services/worker/main.ts", {
       ...base,
       ...serviceEnvironment(resolved, "worker"),
+      ...logging,
       HEALTH_PORT: String(healthPortBase === 0 ? 0 : healthPortBase + i - 1),
       HOST: "127.0.0.1",
       WORKER_ID: `local-worker-${i}`,
@@ -195,6 +214,19 @@ async function waitReady(url: string, timeoutMs: number, cancelled: () => boolea
     await new Promise((r) => setTimeout(r, 200));
   }
   return false;
+}
+
+/** A pino JSON line as one readable line (pino-pretty); anything else passes through. */
+export function prettyLine(colorize: boolean): (line: string) => string {
+  const pretty = prettyFactory({ colorize, ignore: "pid,hostname,config", translateTime: "HH:MM:ss", singleLine: true });
+  return (line) => {
+    if (!line.startsWith("{")) return line;
+    try {
+      return pretty(JSON.parse(line) as Record<string, unknown>).trimEnd();
+    } catch {
+      return line;
+    }
+  };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -4,7 +4,7 @@
  * values, so dev on Docker and prod on Kubernetes carry identical numbers for identical presets.
  */
 import type { Preset } from "./schema.js";
-import { connectionBudget, presetCrossIssues, type ConnectionBudget } from "./cross-checks.js";
+import { connectionBudget, presetCrossIssues, PRESET_ALONE, type ConnectionBudget, type PresetContext } from "./cross-checks.js";
 import type { TuningIssue } from "./tuning/issues.js";
 import { jvmIssues, jvmTuning } from "./tuning/jvm.js";
 import { nodeIssues, nodeTuning } from "./tuning/node.js";
@@ -28,26 +28,26 @@ export interface DerivedSettings {
   readonly connections: ConnectionBudget;
 }
 
-function jvmInput(p: Preset) {
+function jvmInput(p: Pick<Preset, "worker">) {
   const { extraFlags: _extra, ...jvm } = p.worker.jvm;
   return { ...jvm, containerMemoryMiB: p.worker.memoryMiB, containerCpus: p.worker.cpu };
 }
-const apiNode = (p: Preset) => ({ containerMemoryMiB: p.api.memoryMiB, heapPercent: p.api.heapPercent, uvThreadpoolSize: p.api.uvThreadpoolSize });
-const workerNode = (p: Preset) => ({ containerMemoryMiB: p.worker.memoryMiB, heapPercent: p.worker.heapPercent, uvThreadpoolSize: p.worker.uvThreadpoolSize });
-const postgresInput = (p: Preset) => ({
+const apiNode = (p: Pick<Preset, "api">) => ({ containerMemoryMiB: p.api.memoryMiB, heapPercent: p.api.heapPercent, uvThreadpoolSize: p.api.uvThreadpoolSize });
+const workerNode = (p: Pick<Preset, "worker">) => ({ containerMemoryMiB: p.worker.memoryMiB, heapPercent: p.worker.heapPercent, uvThreadpoolSize: p.worker.uvThreadpoolSize });
+const postgresInput = (p: Pick<Preset, "postgres">) => ({
   memoryMiB: p.postgres.memoryMiB,
   cpus: p.postgres.cpu,
   workload: p.postgres.workload,
   storage: p.postgres.storage,
   maxConnections: p.postgres.maxConnections,
 });
-const redisInput = (p: Preset) => ({
+const redisInput = (p: Pick<Preset, "redis">) => ({
   containerMemoryMiB: p.redis.memoryMiB,
   maxmemoryPercent: p.redis.maxmemoryPercent,
   policy: p.redis.policy,
   samples: p.redis.samples,
 });
-const rabbitmqInput = (p: Preset) => ({
+const rabbitmqInput = (p: Pick<Preset, "rabbitmq">) => ({
   containerMemoryMiB: p.rabbitmq.memoryMiB,
   watermarkPercent: p.rabbitmq.watermarkPercent,
   diskFreeLimitMiB: p.rabbitmq.diskFreeLimitMiB,
@@ -55,21 +55,24 @@ const rabbitmqInput = (p: Preset) => ({
   queueType: p.rabbitmq.queueType,
 });
 
-/** Every problem with a schema-valid preset: formula limits and cross-field checks, all at once. */
-export function presetIssues(p: Preset): TuningIssue[] {
+/**
+ * Every problem with a preset: formula limits and cross-field checks, all at once. Sections that
+ * failed their schema may be missing; the checks that need them are skipped, the rest still run.
+ */
+export function presetIssues(p: Partial<Preset>, ctx: PresetContext = PRESET_ALONE): TuningIssue[] {
   return [
-    ...nodeIssues(apiNode(p), "api"),
-    ...nodeIssues(workerNode(p), "worker"),
-    ...jvmIssues(jvmInput(p)),
-    ...postgresIssues(postgresInput(p)),
-    ...redisIssues(redisInput(p)),
-    ...rabbitmqIssues(rabbitmqInput(p)),
-    ...presetCrossIssues(p),
+    ...(p.api ? nodeIssues(apiNode({ api: p.api }), "api") : []),
+    ...(p.worker ? nodeIssues(workerNode({ worker: p.worker }), "worker") : []),
+    ...(p.worker ? jvmIssues(jvmInput({ worker: p.worker })) : []),
+    ...(p.postgres ? postgresIssues(postgresInput({ postgres: p.postgres })) : []),
+    ...(p.redis ? redisIssues(redisInput({ redis: p.redis })) : []),
+    ...(p.rabbitmq ? rabbitmqIssues(rabbitmqInput({ rabbitmq: p.rabbitmq })) : []),
+    ...presetCrossIssues(p, ctx),
   ];
 }
 
 /** Derives every setting; call only on a preset with no `presetIssues`. */
-export function derive(p: Preset): DerivedSettings {
+export function derive(p: Preset, ctx: PresetContext = PRESET_ALONE): DerivedSettings {
   const jvm = jvmTuning(jvmInput(p));
   const extra = p.worker.jvm.extraFlags;
   return {
@@ -81,6 +84,6 @@ export function derive(p: Preset): DerivedSettings {
     postgres: postgresTuning(postgresInput(p)),
     redis: redisTuning(redisInput(p)),
     rabbitmq: rabbitmqTuning(rabbitmqInput(p)),
-    connections: connectionBudget(p),
+    connections: connectionBudget(p, ctx),
   };
 }

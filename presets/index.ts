@@ -8,6 +8,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../stacks/config/errors.js";
 import { readYamlFile, type YamlSource } from "../stacks/config/yaml.js";
+import { didYouMean } from "../stacks/config/suggest.js";
 import { zodIssues } from "../stacks/config/zod-issues.js";
 import { PresetSchema, type Preset } from "./schema.js";
 
@@ -28,14 +29,15 @@ export function listPresets(dir = PRESETS_DIR): string[] {
 }
 
 /** Reads a preset's YAML without validating it; an unknown name lists the known ones. */
-export function readPresetSource(name: string, dir = PRESETS_DIR, referencedFrom?: { file: string; path: string }): YamlSource {
+export function readPresetSource(name: string, dir = PRESETS_DIR, referencedFrom?: { file: string; path: string; line?: number }): YamlSource {
   if (!NAME.test(name) || !listPresets(dir).includes(name)) {
-    const known = listPresets(dir).join(", ");
+    const known = listPresets(dir);
     throw new ConfigError([
       {
         file: referencedFrom?.file ?? displayPath(presetFile(name, dir)),
         path: referencedFrom?.path ?? "",
-        message: `unknown preset "${name}" (known presets: ${known})`,
+        message: `unknown preset "${name}" (known presets: ${known.join(", ")})${didYouMean(name, known)}`,
+        ...(referencedFrom?.line !== undefined ? { line: referencedFrom.line } : {}),
       },
     ]);
   }
@@ -47,7 +49,7 @@ export function readPresetSource(name: string, dir = PRESETS_DIR, referencedFrom
 export function loadPreset(name: string, dir = PRESETS_DIR): Preset {
   const source = readPresetSource(name, dir);
   const parsed = PresetSchema.safeParse(source.data);
-  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error, source));
+  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error, source, [], PresetSchema));
   return parsed.data;
 }
 

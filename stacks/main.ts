@@ -4,7 +4,7 @@
  *   npx cdktf synth                      # every environment
  *   JOBSTACK_ENVS=dev npx cdktf synth    # only some
  *   JOBSTACK_PRESET=low-latency npx cdktf synth   # force a preset for this run (CI)
- *   npx cdktf deploy dev                 # deploy one
+ *   npm run deploy -- dev                # deploy one (cli/cdktf.js: cdktf deploy dev, offline-safe)
  *
  * A configuration problem in any selected environment stops the run before a stack is written.
  */

@@ -5,8 +5,8 @@
  * see what switching runtimes would do.
  */
 import { leafPaths } from "../../stacks/config/merge.js";
-import { CLI_FLAGS, loadEnvironment, serviceEnvironment, type ResolvedEnvironment } from "../../stacks/config/index.js";
-import { renderTable } from "../table.js";
+import { commandSelection, loadEnvironments, serviceEnvironment, type ResolvedEnvironment } from "../../stacks/config/index.js";
+import { renderFittedTable, renderTable } from "../table.js";
 
 export interface ExplainRow {
   readonly key: string;
@@ -20,12 +20,13 @@ function get(obj: unknown, path: string): unknown {
 
 export function explainRows(env: ResolvedEnvironment): ExplainRow[] {
   const { preset, derived, presetSelection: sel, environment: e } = env;
-  const presetSource = sel.selectedBy === "JOBSTACK_PRESET" ? `${sel.file} (JOBSTACK_PRESET)` : sel.file;
+  const forced = sel.selectedBy !== "environment";
+  const presetSource = forced ? `${sel.file} (${sel.selectedBy})` : sel.file;
   const rows: ExplainRow[] = [
     { key: "environment", value: env.name, source: env.file },
     { key: "target", value: e.target, source: env.file },
     { key: "tier", value: `${e.tier}${env.prodLike ? " (prod-like)" : ""}`, source: env.file },
-    { key: "preset", value: sel.name, source: sel.selectedBy === "JOBSTACK_PRESET" ? "JOBSTACK_PRESET" : env.file },
+    { key: "preset", value: sel.name, source: forced ? sel.selectedBy : env.file },
     { key: "worker.runtime", value: e.worker.runtime, source: env.file },
     {
       key: "handlers",
@@ -102,8 +103,12 @@ export function explainRows(env: ResolvedEnvironment): ExplainRow[] {
   return rows;
 }
 
-export function explainCommand(opts: { env: string; preset?: string; json: boolean }): string {
-  const env = loadEnvironment(opts.env, opts.preset, undefined, CLI_FLAGS);
+/** What `explain` fits its table to unless `--wide`: a common terminal width. */
+export const EXPLAIN_WIDTH = 100;
+
+export function explainCommand(opts: { env: string; preset?: string; json: boolean; wide?: boolean }): string {
+  const [env] = loadEnvironments(commandSelection({ env: opts.env, preset: opts.preset }));
+  if (!env) throw new Error(`no environment "${opts.env}"`);
   const rows = explainRows(env);
   if (opts.json) {
     return JSON.stringify(
@@ -121,5 +126,6 @@ export function explainCommand(opts: { env: string; preset?: string; json: boole
       2,
     );
   }
-  return renderTable(["setting", "value", "from"], rows.map((r) => [r.key, r.value, r.source]));
+  const cells = rows.map((r) => [r.key, r.value, r.source]);
+  return opts.wide ? renderTable(["setting", "value", "from"], cells) : renderFittedTable(["setting", "value", "from"], cells, EXPLAIN_WIDTH);
 }

@@ -7,9 +7,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CLI_FLAGS, loadEnvironments } from "../../stacks/config/index.js";
+import { commandSelection, loadEnvironments } from "../../stacks/config/index.js";
 import { toDot, toMermaid, topologyGraph } from "../../stacks/policy/graph.js";
-import { loadSynthOutput, SynthOutputError } from "../../stacks/policy/load.js";
+import { loadSynthOutput } from "../../stacks/policy/load.js";
 import { synthesize } from "../../stacks/synth.js";
 import { UsageError } from "../usage.js";
 
@@ -29,15 +29,9 @@ export async function graphCommand(opts: GraphOptions): Promise<string> {
     const graph = topologyGraph(stack!);
     return opts.format === "dot" ? toDot(graph) : toMermaid(graph);
   };
-  if (opts.out !== undefined) {
-    try {
-      return render(opts.out);
-    } catch (err) {
-      if (err instanceof SynthOutputError) throw new UsageError(err.message);
-      throw err;
-    }
-  }
-  const environments = loadEnvironments({ envs: [opts.env], ...(opts.preset ? { preset: opts.preset } : {}), from: CLI_FLAGS });
+  // A missing or incomplete synth output throws SynthOutputError: cli/run.ts prints it alone, exit 1.
+  if (opts.out !== undefined) return render(opts.out);
+  const environments = loadEnvironments(commandSelection({ env: opts.env, preset: opts.preset }));
   const dir = mkdtempSync(join(tmpdir(), "jobstack-graph-"));
   try {
     synthesize(environments, dir);

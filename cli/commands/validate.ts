@@ -9,8 +9,7 @@
  *
  * Exit code 0 when clean, 1 on any violation or invalid configuration.
  */
-import { ConfigError, selectionFromEnv } from "../../stacks/config/index.js";
-import { SynthOutputError } from "../../stacks/policy/load.js";
+import { commandSelection, ConfigError } from "../../stacks/config/index.js";
 import { entriesOf, entriesOk, matrixEntries, matrixTable, toJson, toJunit, toText, type Entry } from "../../stacks/policy/report.js";
 import { validateMatrix, validateOutdir, validateSelection, type MatrixResult } from "../../stacks/policy/validate.js";
 import { EXIT, UsageError } from "../usage.js";
@@ -32,27 +31,16 @@ export async function validateCommand(opts: ValidateOptions, out: (s: string) =>
   let entries: Entry[];
   let matrix: MatrixResult | undefined;
   if (opts.matrix) {
-    matrix = validateMatrix({ ...(opts.env ? { envs: [opts.env] } : {}), ...(opts.preset ? { presets: [opts.preset] } : {}) });
+    const dir = commandSelection({}).dir;
+    matrix = validateMatrix({ ...(opts.env ? { envs: [opts.env] } : {}), ...(opts.preset ? { presets: [opts.preset] } : {}), ...(dir ? { dir } : {}) });
     entries = matrixEntries(matrix);
   } else if (opts.out !== undefined) {
-    try {
-      entries = entriesOf(validateOutdir(opts.out, opts.env ? [opts.env] : undefined));
-    } catch (err) {
-      if (err instanceof SynthOutputError) throw new UsageError(err.message);
-      throw err;
-    }
+    // A missing or incomplete synth output throws SynthOutputError: cli/run.ts prints it alone, exit 1.
+    entries = entriesOf(validateOutdir(opts.out, opts.env ? [opts.env] : undefined));
   } else {
     try {
       // Like `cdktf synth`: JOBSTACK_ENVS / JOBSTACK_PRESET apply unless --env / --preset say otherwise.
-      const fromEnv = selectionFromEnv();
-      entries = entriesOf(
-        validateSelection({
-          ...fromEnv,
-          ...(opts.env ? { envs: [opts.env] } : {}),
-          ...(opts.preset ? { preset: opts.preset } : {}),
-          from: { envs: opts.env ? "--env" : "JOBSTACK_ENVS", preset: opts.preset ? "--preset" : "JOBSTACK_PRESET" },
-        }),
-      );
+      entries = entriesOf(validateSelection(commandSelection({ env: opts.env, preset: opts.preset })));
     } catch (err) {
       if (!(err instanceof ConfigError) || opts.format === "text") throw err; // cli/run.ts prints it, exit 1
       entries = [{ name: opts.env ?? "configuration", stack: opts.env ?? "configuration", error: err }];

@@ -19,13 +19,21 @@ export function fmtNumber(n: number): string {
 export const MIB = 1024 * 1024;
 
 /**
- * The smallest whole number ≥ `estimate − 2` for which `fits` holds: turns a closed-form estimate
- * (which floating point may put one off) into the exact value a suggestion in a message needs.
+ * The smallest whole number n ≥ 1 for which `fits` holds, for a `fits` that stays true once true
+ * (more memory never leaves less room). `estimate` is the closed-form answer, used only as a
+ * starting bound: with floors in the formulas the true answer can lie below it by up to
+ * 1 / (1 − share) (4 MiB at a 75 % heap, 10 at 90 %), so the search brackets it and bisects.
  */
 export function smallestFitting(estimate: number, fits: (n: number) => boolean): number {
-  let n = Math.max(1, Math.floor(estimate) - 2);
-  while (!fits(n)) n++;
-  return n;
+  let hi = Math.max(1, Math.ceil(estimate));
+  while (!fits(hi)) hi *= 2;
+  let lo = 1; // the answer lies in [lo, hi]
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fits(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** The largest whole percentage in [0, 99] for which `fits` holds, or 0 if none does. */

@@ -108,7 +108,8 @@ export function jvmIssues(i: JvmInput): TuningIssue[] {
     if (i.gc !== "G1") {
       issues.push({
         path: `${P}.maxGcPauseMillis`,
-        message: `${P}.maxGcPauseMillis (${i.maxGcPauseMillis}) is a G1 pause goal, but ${P}.gc is ${i.gc}: remove the pause goal or choose G1`,
+        related: [`${P}.gc`],
+        message: `${P}.maxGcPauseMillis (${i.maxGcPauseMillis}) is a G1 pause goal, but ${P}.gc is ${i.gc}: remove the pause goal (in an environment's overrides: maxGcPauseMillis: null) or choose G1`,
       });
     } else if (!(Number.isInteger(i.maxGcPauseMillis) && i.maxGcPauseMillis >= 1)) {
       issues.push({
@@ -122,7 +123,8 @@ export function jvmIssues(i: JvmInput): TuningIssue[] {
     if (i.gc !== "G1") {
       issues.push({
         path: `${P}.g1RegionSizeMiB`,
-        message: `${P}.g1RegionSizeMiB (${i.g1RegionSizeMiB}) only applies to G1, but ${P}.gc is ${i.gc}: remove it or choose G1`,
+        related: [`${P}.gc`],
+        message: `${P}.g1RegionSizeMiB (${i.g1RegionSizeMiB}) only applies to G1, but ${P}.gc is ${i.gc}: remove it (in an environment's overrides: g1RegionSizeMiB: null) or choose G1`,
       });
     } else if (!isPowerOfTwo(i.g1RegionSizeMiB) || i.g1RegionSizeMiB < G1_REGION_MIN_MIB || i.g1RegionSizeMiB > G1_REGION_MAX_MIB) {
       issues.push({

@@ -1,8 +1,8 @@
 /**
  * PostgreSQL settings from PGTune's formulas, passed to `postgres` as `-c key=value` arguments.
  *
- * Source: le0pard/pgtune, src/features/configuration/configurationSlice.js at commit
- * 7d204bdb87a83b9bbbafb354df1838b2be7870d9 (the formulas) and
+ * Source: le0pard/pgtune at commit 421728c2f26fae14285f9805d31198b98925d697,
+ * src/features/configuration/configurationSlice.js (the formulas) and
  * src/common/components/configurationView/index.jsx (the `formatValue` unit printing and the
  * order of the output). Reproduced for OS "linux" (containers), with the container's memory as
  * "total memory" and its CPU count (rounded down) as "CPUs". Everything is computed in kB, as
@@ -11,7 +11,7 @@
  *   RAM                 = memoryMiB × 1024 kB
  *   shared_buffers      = floor(RAM / 4)             (desktop: RAM / 16)
  *   effective_cache_size= floor(RAM × 3 / 4)         (desktop: RAM / 4)
- *   maintenance_work_mem= floor(RAM / 16)            (dw: RAM / 8), capped at 2 GB
+ *   maintenance_work_mem= floor(RAM / 16)            (dw: RAM / 8), capped at 8 GB
  *   checkpoint_completion_target = 0.9
  *   wal_buffers         = floor(3 % of shared_buffers), capped at 16 MB; 14–16 MB rounds up to
  *                         16 MB; at least 32 kB
@@ -25,17 +25,23 @@
  *   work_mem            = (RAM − shared_buffers) / ((max_connections + max_worker_processes) × 3),
  *                         where max_worker_processes is CPUs with ≥ 4 CPUs, else 8; then
  *                         floor(x) for web/oltp, floor(x / 2) dw/mixed, floor(x / 6) desktop;
- *                         at least 64 kB
- *   huge_pages          = "try" from 32 GB of RAM, else "off"
+ *                         at least 4 MB (so simple sorts do not spill to disk)
+ *   huge_pages          = "try" once shared_buffers reaches 2 GB, else "off"
+ *   jit                 = "off" for web, oltp and mixed on PG ≥ 12 (JIT costs short queries
+ *                         planning time and CPU); left at Postgres's default for dw and desktop
+ *   wal_compression     = "lz4" on PG ≥ 15 (the official images are built --with-lz4), "on" before
+ *   autovacuum_max_workers = 4 from 16 CPUs, 5 from 32 (else Postgres's default 3)
+ *   autovacuum_work_mem = 2 GB when maintenance_work_mem reaches 2 GB (each autovacuum worker
+ *                         would otherwise take up to the 8 GB maintenance_work_mem)
+ *   io_method = io_uring, io_workers = min(32, floor(CPUs / 4)) when above 3 (PG ≥ 18 only)
  *   min_wal_size / max_wal_size = 1/4 GB web, mixed; 2/8 GB oltp; 4/16 GB dw; 100 MB/2 GB desktop
  *   desktop only: wal_level = minimal, max_wal_senders = 0
  *
  * Sizes print as PGTune prints them: in GB if a whole number of GB, else MB if a whole number of
  * MB, else kB — the units Postgres itself accepts ("kB", "MB", "GB").
  *
- * Later upstream revisions changed some of these (an 8 GB maintenance_work_mem cap, a 4 MB
- * work_mem floor, huge_pages from 2 GB of shared_buffers, jit/wal_compression); we pin the
- * revision above so fixtures stay stable, and move deliberately.
+ * PGTune's later optional "database size vs RAM" input is not modelled (its default, "about the
+ * size of RAM", changes nothing here except random_page_cost 4 for dw on ssd/san).
  */
 import type { TuningIssue } from "./issues.js";
 
@@ -138,7 +144,7 @@ export function postgresTuning(i: PostgresInput): PostgresTuning {
   const sharedBuffers = w === "desktop" ? Math.floor(ramKb / 16) : Math.floor(ramKb / 4);
   const effectiveCacheSize = w === "desktop" ? Math.floor(ramKb / 4) : Math.floor((ramKb * 3) / 4);
   let maintenanceWorkMem = w === "dw" ? Math.floor(ramKb / 8) : Math.floor(ramKb / 16);
-  if (maintenanceWorkMem >= 2 * KB_PER_GB) maintenanceWorkMem = 2 * KB_PER_GB;
+  if (maintenanceWorkMem >= 8 * KB_PER_GB) maintenanceWorkMem = 8 * KB_PER_GB;
 
   let walBuffers = Math.floor((3 * sharedBuffers) / 100);
   if (walBuffers > 16 * KB_PER_MB) walBuffers = 16 * KB_PER_MB;
@@ -155,7 +161,7 @@ export function postgresTuning(i: PostgresInput): PostgresTuning {
     desktop: Math.floor(workMemBase / 6),
     mixed: Math.floor(workMemBase / 2),
   }[w];
-  if (workMem < 64) workMem = 64;
+  if (workMem < 4 * KB_PER_MB) workMem = 4 * KB_PER_MB;
 
   const wal = {
     web: [1024, 4096],
@@ -176,10 +182,20 @@ export function postgresTuning(i: PostgresInput): PostgresTuning {
     random_page_cost: i.storage === "hdd" ? "4" : "1.1",
     effective_io_concurrency: String({ ssd: 200, san: 300, hdd: 2 }[i.storage]),
     work_mem: formatKb(workMem),
-    huge_pages: ramKb >= 32 * KB_PER_GB ? "try" : "off",
-    min_wal_size: formatKb(wal[0] * KB_PER_MB),
-    max_wal_size: formatKb(wal[1] * KB_PER_MB),
+    huge_pages: sharedBuffers >= 2 * KB_PER_GB ? "try" : "off",
   };
+  if (major >= 12 && (w === "web" || w === "oltp" || w === "mixed")) settings.jit = "off";
+  settings.wal_compression = major >= 15 ? "lz4" : "on";
+  if (cpus >= 32) settings.autovacuum_max_workers = "5";
+  else if (cpus >= 16) settings.autovacuum_max_workers = "4";
+  if (maintenanceWorkMem >= 2 * KB_PER_GB) settings.autovacuum_work_mem = formatKb(2 * KB_PER_GB);
+  if (major >= 18) {
+    settings.io_method = "io_uring";
+    const ioWorkers = Math.min(32, Math.max(3, Math.floor(cpus / 4)));
+    if (ioWorkers > 3) settings.io_workers = String(ioWorkers);
+  }
+  settings.min_wal_size = formatKb(wal[0] * KB_PER_MB);
+  settings.max_wal_size = formatKb(wal[1] * KB_PER_MB);
   if (parallel) {
     for (const [k, v] of Object.entries(parallel)) settings[k] = String(v);
   }

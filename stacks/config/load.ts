@@ -6,6 +6,7 @@ import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, type ConfigIssue } from "./errors.js";
+import { didYouMean } from "./suggest.js";
 import { environmentFile, resolveEnvironmentFile, type ResolvedEnvironment, type ResolveOptions } from "./resolve.js";
 
 export const ENVIRONMENTS_DIR = join(dirname(dirname(fileURLToPath(import.meta.url))), "environments");
@@ -45,6 +46,23 @@ export function selectionFromEnv(env: NodeJS.ProcessEnv = process.env): Selectio
 }
 
 /**
+ * What a `jobstack` command reads, so every command sees the configuration `npm run synth` sees:
+ * `--env` / `--preset` when given, else `JOBSTACK_ENVS` / `JOBSTACK_PRESET`, and always the
+ * environment files of `JOBSTACK_ENVIRONMENTS_DIR`. Errors name whichever of them chose.
+ */
+export function commandSelection(flags: { readonly env?: string | undefined; readonly preset?: string | undefined }, env: NodeJS.ProcessEnv = process.env): Selection {
+  const fromEnv = selectionFromEnv(env);
+  const envs = flags.env ? [flags.env] : fromEnv.envs;
+  const preset = flags.preset ?? fromEnv.preset;
+  return {
+    ...(fromEnv.dir ? { dir: fromEnv.dir } : {}),
+    ...(envs ? { envs } : {}),
+    ...(preset ? { preset } : {}),
+    from: { envs: flags.env ? CLI_FLAGS.envs : "JOBSTACK_ENVS", preset: flags.preset ? CLI_FLAGS.preset : "JOBSTACK_PRESET" },
+  };
+}
+
+/**
  * Resolves the selected environments. Problems across all of them are collected and thrown
  * together, so one run shows everything that needs fixing and no stack is synthesized.
  */
@@ -55,7 +73,7 @@ export function loadEnvironments(selection: Selection = {}, options: Omit<Resolv
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length > 0) {
     throw new ConfigError(
-      unknown.map((n) => ({ file: selection.from?.envs ?? "JOBSTACK_ENVS", path: "", message: `unknown environment "${n}" (known: ${known.join(", ")})` })),
+      unknown.map((n) => ({ file: selection.from?.envs ?? "JOBSTACK_ENVS", path: "", message: `unknown environment "${n}" (known: ${known.join(", ")})${didYouMean(n, known)}` })),
     );
   }
   const issues: ConfigIssue[] = [];

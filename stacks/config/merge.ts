@@ -1,6 +1,6 @@
 /**
- * Deep merge for `overrides`: objects merge key by key, everything else (arrays included)
- * replaces. Also reports which leaf paths an override touched, so that a later error can
+ * Deep merge for `overrides`, as a JSON merge patch (RFC 7386): objects merge key by key, `null`
+ * deletes the key, everything else (arrays included) replaces. Also reports which leaf paths an override touched, so that a later error can
  * blame the environment file rather than the preset.
  */
 export type Plain = Record<string, unknown>;
@@ -10,9 +10,15 @@ export function isPlainObject(value: unknown): value is Plain {
 }
 
 export function deepMerge(base: unknown, override: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
+  if (!isPlainObject(override)) return override === undefined ? base : override;
+  // A patch object over a missing or non-object value starts from empty (RFC 7386 §2), so its
+  // nulls never reach the schema as values.
+  if (!isPlainObject(base)) return deepMerge({}, override);
   const out: Plain = { ...base };
-  for (const [key, value] of Object.entries(override)) out[key] = deepMerge(base[key], value);
+  for (const [key, value] of Object.entries(override)) {
+    if (value === null) delete out[key];
+    else out[key] = deepMerge(base[key], value);
+  }
   return out;
 }
 

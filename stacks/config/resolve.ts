@@ -6,11 +6,12 @@
 import { basename, join } from "node:path";
 import { displayPath, readPresetSource } from "../../presets/index.js";
 import { derive, presetIssues, type DerivedSettings } from "../../presets/derive.js";
+import type { PresetContext } from "../../presets/cross-checks.js";
 import { PresetSchema, type Preset } from "../../presets/schema.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { environmentIssues } from "./environment-checks.js";
 import { resolveHandlers, type HandlerSelection } from "./handlers.js";
-import { deepMerge, leafPaths, touchedBy } from "./merge.js";
+import { deepMerge, isPlainObject, leafPaths, touchedBy } from "./merge.js";
 import { EnvironmentSchema, isProdLike, type Environment } from "./schema.js";
 import { readYamlFile, type YamlSource } from "./yaml.js";
 import { zodIssues } from "./zod-issues.js";
@@ -18,8 +19,11 @@ import { zodIssues } from "./zod-issues.js";
 export interface PresetSelection {
   readonly name: string;
   readonly file: string;
-  /** Who chose it: the environment file, or `JOBSTACK_PRESET` for this run. */
-  readonly selectedBy: "environment" | "JOBSTACK_PRESET";
+  /**
+   * Who chose it: the environment file, or what forced it for this run (`JOBSTACK_PRESET`, or the
+   * CLI's `--preset`).
+   */
+  readonly selectedBy: string;
   /** Leaf paths of the preset that the environment's `overrides` set. */
   readonly overridden: readonly string[];
 }
@@ -54,29 +58,30 @@ export function resolveEnvironmentFile(file: string, options: ResolveOptions = {
 }
 
 export function resolveEnvironmentSource(name: string, source: YamlSource, options: ResolveOptions = {}): ResolvedEnvironment {
+  const issues: ConfigIssue[] = [];
   const parsedEnv = EnvironmentSchema.safeParse(source.data);
-  if (!parsedEnv.success) throw new ConfigError(zodIssues(parsedEnv.error, source));
-  const environment = parsedEnv.data;
+  // An environment that fails its schema still names its preset and overrides as far as they
+  // can be read, so the preset's own problems show in the same run.
+  const raw = isPlainObject(source.data) ? source.data : {};
+  if (!parsedEnv.success) issues.push(...zodIssues(parsedEnv.error, source, [], EnvironmentSchema));
+  const environment = parsedEnv.success ? parsedEnv.data : undefined;
+  if (environment) {
+    for (const i of environmentIssues(environment)) {
+      issues.push({ file: source.file, path: i.path, message: i.message, line: source.lineOf(i.path.split(".")) });
+    }
+  }
 
-  const issues: ConfigIssue[] = environmentIssues(environment).map((i) => ({
-    file: source.file,
-    path: i.path,
-    message: i.message,
-    line: source.lineOf(i.path.split(".")),
-  }));
+  const presetName = options.presetOverride ?? environment?.preset ?? (typeof raw.preset === "string" ? raw.preset : undefined);
+  const overrides = environment?.overrides ?? (isPlainObject(raw.overrides) ? raw.overrides : {});
+  const presetSource = presetName === undefined ? undefined : readPresetOrIssue(presetName, source, options, issues);
+  if (presetSource === undefined) throw new ConfigError(issues);
 
-  const handlers = resolveHandlers(environment, options.repoRoot);
-  for (const i of handlers.issues) {
+  const handlers = environment ? resolveHandlers(environment, options.repoRoot) : undefined;
+  for (const i of handlers?.issues ?? []) {
     issues.push({ file: source.file, path: i.path, message: i.message, line: source.lineOf(["handlers", i.index]) });
   }
 
-  const presetName = options.presetOverride ?? environment.preset;
-  const presetSource = readPresetSource(
-    presetName,
-    options.presetsDir,
-    options.presetOverride ? { file: options.presetOverrideFrom ?? "JOBSTACK_PRESET", path: "" } : { file: source.file, path: "preset" },
-  );
-  const overridden = leafPaths(environment.overrides);
+  const overridden = leafPaths(overrides);
   // Blame the file the offending value came from: the environment's overrides or the preset.
   // A cross-field issue goes to the overrides when the override changed any field involved.
   const blame = (path: readonly PropertyKey[], message: string, related: readonly string[] = []): ConfigIssue => {
@@ -89,15 +94,17 @@ export function resolveEnvironmentSource(name: string, source: YamlSource, optio
     return { file: presetSource.file, path: dotted, message, line: presetSource.lineOf(path) };
   };
 
-  const merged = deepMerge(presetSource.data, environment.overrides);
+  const context: PresetContext = { autoscaling: (environment?.target ?? raw.target) !== "docker" };
+  const merged = deepMerge(presetSource.data, overrides);
   const parsedPreset = PresetSchema.safeParse(merged);
   if (!parsedPreset.success) {
-    for (const zi of zodIssues(parsedPreset.error, presetSource)) issues.push(blame(zi.path.split("."), zi.message));
-    throw new ConfigError(issues);
+    for (const zi of zodIssues(parsedPreset.error, presetSource, [], PresetSchema)) issues.push(blame(zi.path.split("."), zi.message));
   }
+  // The checks whose sections parsed run even when others did not.
+  const checked = parsedPreset.success ? parsedPreset.data : parsedSections(merged);
+  for (const ti of presetIssues(checked, context)) issues.push(blame(ti.path.replace(/\[(\d+)\]/g, ".$1").split("."), ti.message, ti.related));
+  if (issues.length > 0 || !environment || !parsedPreset.success) throw new ConfigError(issues);
   const preset = parsedPreset.data;
-  for (const ti of presetIssues(preset)) issues.push(blame(ti.path.replace(/\[(\d+)\]/g, ".$1").split("."), ti.message, ti.related));
-  if (issues.length > 0) throw new ConfigError(issues);
 
   return {
     name,
@@ -105,15 +112,42 @@ export function resolveEnvironmentSource(name: string, source: YamlSource, optio
     environment,
     prodLike: isProdLike(environment.tier),
     presetSelection: {
-      name: presetName,
+      name: presetName!,
       file: presetSource.file,
-      selectedBy: options.presetOverride ? "JOBSTACK_PRESET" : "environment",
+      selectedBy: options.presetOverride ? (options.presetOverrideFrom ?? "JOBSTACK_PRESET") : "environment",
       overridden,
     },
     preset,
-    derived: derive(preset),
-    handlers: handlers.selection,
+    derived: derive(preset, context),
+    handlers: handlers!.selection,
   };
+}
+
+/** The preset's YAML, or undefined with the problem added to `issues` (an unknown name gets its line). */
+function readPresetOrIssue(name: string, source: YamlSource, options: ResolveOptions, issues: ConfigIssue[]): YamlSource | undefined {
+  const from = options.presetOverride
+    ? { file: options.presetOverrideFrom ?? "JOBSTACK_PRESET", path: "" }
+    : { file: source.file, path: "preset", ...lineField(source.lineOf(["preset"])) };
+  try {
+    return readPresetSource(name, options.presetsDir, from);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    issues.push(...err.issues);
+    return undefined;
+  }
+}
+
+const lineField = (line: number | undefined) => (line === undefined ? {} : { line });
+
+/** Each top-level preset section that passes its own schema; the others are left out. */
+function parsedSections(merged: unknown): Partial<Preset> {
+  const data = isPlainObject(merged) ? merged : {};
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(PresetSchema.shape)) {
+    const parsed = schema.safeParse(data[key]);
+    if (parsed.success) out[key] = parsed.data;
+  }
+  return out as Partial<Preset>;
 }
 
 export function environmentFile(dir: string, name: string): string {

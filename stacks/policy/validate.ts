@@ -54,8 +54,10 @@ export interface MatrixResult {
   readonly ok: boolean;
 }
 
-export function validateMatrix(options: { readonly envs?: readonly string[]; readonly presets?: readonly string[] } = {}): MatrixResult {
-  const environments = options.envs ?? listEnvironments();
+export function validateMatrix(
+  options: { readonly envs?: readonly string[]; readonly presets?: readonly string[]; /** @default stacks/environments */ readonly dir?: string } = {},
+): MatrixResult {
+  const environments = options.envs ?? listEnvironments(options.dir);
   const presets = options.presets ?? listPresets();
   const cells: MatrixCell[] = [];
   for (const preset of presets) {
@@ -63,7 +65,7 @@ export function validateMatrix(options: { readonly envs?: readonly string[]; rea
     const invalid = new Map<string, ConfigError>();
     for (const environment of environments) {
       try {
-        resolved.push(...loadEnvironments({ envs: [environment], preset }));
+        resolved.push(...loadEnvironments({ envs: [environment], preset, ...(options.dir ? { dir: options.dir } : {}) }));
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         invalid.set(environment, err);

@@ -35,7 +35,7 @@ describe("jobstack explain", () => {
   });
 
   it("shows where each value came from, overrides included", async () => {
-    const r = await cli("explain", "--env", "prod");
+    const r = await cli("explain", "--env", "prod", "--wide");
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/api\.replicas\s+3\s+stacks\/environments\/prod\.yaml overrides\.api\.replicas/);
     expect(r.out).toMatch(/api\.memoryMiB\s+512\s+presets\/high-throughput\.yaml/);
@@ -52,7 +52,7 @@ describe("jobstack explain", () => {
   it("reports a forced preset as coming from JOBSTACK_PRESET / --preset", async () => {
     const r = await cli("explain", "--env", "dev", "--preset", "low-latency", "--json");
     const doc = JSON.parse(r.out) as { preset: { name: string; selectedBy: string }; env: { worker: Record<string, string> } };
-    expect(doc.preset).toMatchObject({ name: "low-latency", selectedBy: "JOBSTACK_PRESET" });
+    expect(doc.preset).toMatchObject({ name: "low-latency", selectedBy: "--preset" });
     expect(doc.env.worker.WORKER_CONCURRENCY).toBe("8");
   });
 

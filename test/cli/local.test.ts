@@ -49,7 +49,9 @@ describe("runLocal", () => {
       databaseUrl: db.url,
       port,
       healthPortBase: 0,
-      extraEnv: { JOB_QUEUE: queueName, QUEUE_TYPE: "classic", LOG_LEVEL: "warn" },
+      extraEnv: { JOB_QUEUE: queueName, QUEUE_TYPE: "classic" },
+      // What a terminal gets: readable lines at info, not JSON at the environment's debug level.
+      logFormat: "pretty",
       out: (line) => lines.push(line),
       signal: stop.signal,
       onReady: (i) => readyResolve(i),
@@ -87,6 +89,9 @@ describe("runLocal", () => {
       const log = (await call(`${url}/jobs/${id}/transitions`, authed(token))).body;
       expect(log.map((t: any) => t.to)).toEqual(["PENDING", "RUNNING", "COMPLETED"]);
       expect(log[1].workerId).toMatch(/^local-worker-[12]$/);
+      const childLines = lines.filter((l) => /^\[(api|worker-\d)\] /.test(l));
+      expect(childLines.some((l) => /^\[worker-1\] \[\d\d:\d\d:\d\d\] INFO: worker started/.test(l)), childLines.join("\n")).toBe(true);
+      expect(childLines.filter((l) => l.includes('{"level"') || / DEBUG/.test(l))).toEqual([]);
     } finally {
       stop.abort();
       const code = await running;

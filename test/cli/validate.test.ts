@@ -13,6 +13,7 @@ import { ENVIRONMENTS_DIR, resolveEnvironmentFile } from "../../stacks/config/in
 import { RULES } from "../../stacks/policy/registry.js";
 import { redisEviction } from "../../stacks/policy/rules/redis-eviction.js";
 import { synthesize } from "../../stacks/synth.js";
+import { parseJunit } from "../support/junit.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -58,9 +59,14 @@ describe("jobstack validate", () => {
   it("exits 1 from a real process, with a JUnit failure for the rule", () => {
     const p = spawnSync(process.execPath, [join(ROOT, "cli", "bin.js"), "validate", "--out", brokenOut, "--format", "junit"], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
     expect(p.status).toBe(1);
-    expect(p.stdout).toContain('<testsuite name="broken" tests="11" failures="1"');
-    expect(p.stdout).toMatch(/<testcase classname="jobstack\.validate\.broken" name="redis-eviction">\s*<failure message="docker_container\.[\w-]+: redis runs with maxmemory-policy noeviction, not allkeys-lru" type="redis-eviction">/);
-    expect(p.stdout).toContain('<testcase classname="jobstack.validate.broken" name="health-check"></testcase>');
+    const junit = parseJunit(p.stdout);
+    expect(junit.suites.map((s) => [s.name, s.tests, s.failures])).toEqual([["broken", RULES.length, 1]]);
+    const cases = junit.suites[0]!.cases;
+    expect(cases.find((c) => c.name === "redis-eviction")).toMatchObject({
+      classname: "jobstack.validate.broken",
+      failure: { type: "redis-eviction", message: expect.stringMatching(/^docker_container\.[\w-]+: redis runs with maxmemory-policy noeviction, not allkeys-lru$/) },
+    });
+    expect(cases.find((c) => c.name === "health-check")).toEqual({ name: "health-check", classname: "jobstack.validate.broken" });
   });
 
   it("reports JSON with every rule and the violation", async () => {
@@ -74,8 +80,9 @@ describe("jobstack validate", () => {
 
   it("reads only the stack asked for from an existing output", async () => {
     const r = await cli("validate", "--out", brokenOut, "--env", "prod");
-    expect(r.code).toBe(2);
-    expect(r.err).toContain('has no stack "prod" (it has: broken)');
+    // A runtime error, not a usage error: exit 1 with the message alone.
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`jobstack: ${brokenOut} has no stack "prod" (it has: broken)`);
   });
 
   it("exits 1 on invalid configuration", async () => {
@@ -87,13 +94,17 @@ describe("jobstack validate", () => {
   it("reports invalid configuration as a JUnit failure when asked for JUnit", async () => {
     const r = await cli("validate", "--env", "dev", "--preset", "no-such-preset", "--format", "junit");
     expect(r.code).toBe(1);
-    expect(r.out).toContain('<testcase classname="jobstack.validate.dev" name="configuration">');
+    const junit = parseJunit(r.out);
+    expect(junit).toMatchObject({ tests: 1, failures: 1 });
+    expect(junit.suites[0]!.cases).toEqual([
+      { name: "configuration", classname: "jobstack.validate.dev", failure: expect.objectContaining({ type: "config", body: expect.stringContaining('unknown preset "no-such-preset"') }) },
+    ]);
   });
 
-  it("rejects --preset and --matrix with --out (usage, exit 2)", async () => {
+  it("rejects --preset and --matrix with --out (usage, exit 2); a missing output is a runtime error (exit 1)", async () => {
     expect((await cli("validate", "--out", brokenOut, "--preset", "dev")).code).toBe(2);
     expect((await cli("validate", "--out", brokenOut, "--matrix")).code).toBe(2);
-    expect((await cli("validate", "--out", join(tmp, "nothing-here"))).code).toBe(2);
+    expect((await cli("validate", "--out", join(tmp, "nothing-here"))).code).toBe(1);
   });
 
   it("--matrix prints a pass/fail table (restricted here to one cell)", async () => {

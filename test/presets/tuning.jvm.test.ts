@@ -63,7 +63,7 @@ describe("jvmIssues", () => {
 
   it("rejects a region size with a non-G1 collector, naming both fields", () => {
     expect(jvmIssues({ gc: "Parallel", g1RegionSizeMiB: 4, maxRamPercentage: 75, containerMemoryMiB: 1024, containerCpus: 1 })).toEqual([
-      { path: "worker.jvm.g1RegionSizeMiB", message: "worker.jvm.g1RegionSizeMiB (4) only applies to G1, but worker.jvm.gc is Parallel: remove it or choose G1" },
+      { path: "worker.jvm.g1RegionSizeMiB", related: ["worker.jvm.gc"], message: "worker.jvm.g1RegionSizeMiB (4) only applies to G1, but worker.jvm.gc is Parallel: remove it (in an environment's overrides: g1RegionSizeMiB: null) or choose G1" },
     ]);
   });
 
@@ -71,7 +71,8 @@ describe("jvmIssues", () => {
     expect(jvmIssues({ ...g1, gc: "ZGC" })).toEqual([
       {
         path: "worker.jvm.maxGcPauseMillis",
-        message: "worker.jvm.maxGcPauseMillis (200) is a G1 pause goal, but worker.jvm.gc is ZGC: remove the pause goal or choose G1",
+        related: ["worker.jvm.gc"],
+        message: "worker.jvm.maxGcPauseMillis (200) is a G1 pause goal, but worker.jvm.gc is ZGC: remove the pause goal (in an environment's overrides: maxGcPauseMillis: null) or choose G1",
       },
     ]);
     expect(jvmIssues({ ...g1, gc: "Parallel" })[0]?.message).toContain("but worker.jvm.gc is Parallel");
@@ -104,12 +105,13 @@ describe("jvmIssues", () => {
 
   it("rejects a heap that leaves less than 128 MiB for the rest of the JVM, naming worker.memoryMiB", () => {
     // 512 MiB × 90 % = 460 MiB heap, 52 MiB left; 75 % of 512 leaves exactly 128 (allowed);
-    // 1278 − floor(1278 × 0.9) = 128 is the smallest container that fits.
+    // 1271 − floor(1271 × 0.9) = 1271 − 1143 = 128 is the smallest container that fits
+    // (1270 − 1143 = 127 does not).
     expect(jvmIssues({ ...g1, maxRamPercentage: 90, containerMemoryMiB: 512 })).toEqual([
       {
         path: "worker.jvm.maxRamPercentage",
         message:
-          "worker.jvm.maxRamPercentage (90%) of worker.memoryMiB (512) leaves 52 MiB outside the heap; metaspace, code cache, thread stacks and GC structures need at least 128 MiB: lower worker.jvm.maxRamPercentage to 75 or raise worker.memoryMiB to 1278",
+          "worker.jvm.maxRamPercentage (90%) of worker.memoryMiB (512) leaves 52 MiB outside the heap; metaspace, code cache, thread stacks and GC structures need at least 128 MiB: lower worker.jvm.maxRamPercentage to 75 or raise worker.memoryMiB to 1271",
       },
     ]);
     expect(jvmIssues({ ...g1, maxRamPercentage: 75, containerMemoryMiB: 512 })).toEqual([]);

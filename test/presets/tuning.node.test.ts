@@ -32,12 +32,13 @@ describe("nodeIssues", () => {
   });
 
   it("rejects a heap leaving under 64 MiB, naming api.heapPercent and api.memoryMiB", () => {
-    // 256 × 90 % = 230 → 26 MiB left; (256 − 64) / 256 = 75 %; 638 − floor(638 × 0.9) = 64
+    // 256 × 90 % = 230 → 26 MiB left; (256 − 64) / 256 = 75 %;
+    // 631 − floor(631 × 0.9) = 631 − 567 = 64 is the smallest that fits (630 − 567 = 63).
     expect(nodeIssues({ ...ok, containerMemoryMiB: 256, heapPercent: 90 }, "api")).toEqual([
       {
         path: "api.heapPercent",
         message:
-          "api.heapPercent (90%) of api.memoryMiB (256) leaves 26 MiB outside V8's old space; the young generation, code space and Buffers need at least 64 MiB: lower api.heapPercent to 75 or raise api.memoryMiB to 638",
+          "api.heapPercent (90%) of api.memoryMiB (256) leaves 26 MiB outside V8's old space; the young generation, code space and Buffers need at least 64 MiB: lower api.heapPercent to 75 or raise api.memoryMiB to 631",
       },
     ]);
   });

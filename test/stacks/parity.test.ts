@@ -130,7 +130,14 @@ describe.each(listPresets())("prod rendered to Docker and Kubernetes with preset
 
   it("uses the same preset and derived settings on both sides", () => {
     expect(docker.presetSelection.name).toBe(preset);
-    expect(docker.derived).toEqual(kubernetes.derived);
+    // Every derived setting except the connection budget, which counts the worker autoscaling
+    // maximum only where autoscaling exists (Kubernetes); Docker runs the preset's replicas.
+    const { connections: dockerBudget, ...dockerRest } = docker.derived;
+    const { connections: kubernetesBudget, ...kubernetesRest } = kubernetes.derived;
+    expect(dockerRest).toEqual(kubernetesRest);
+    expect(dockerBudget.workerReplicas).toBe(docker.preset.worker.replicas);
+    const autoscaling = kubernetes.preset.worker.autoscaling;
+    expect(kubernetesBudget.workerReplicas).toBe(autoscaling?.enabled ? autoscaling.maxReplicas : kubernetes.preset.worker.replicas);
   });
 
   it("gives the api and workers the same Node heap, libuv pool and worker concurrency", () => {

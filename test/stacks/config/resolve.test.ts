@@ -90,7 +90,7 @@ describe("invalid configuration", () => {
   it("treats an unknown field as an error with its line, not as something to ignore", () => {
     dirs.writeEnv("a", `${DOCKER_ENV}tieer: prod\n`);
     const issues = issuesOf(() => load(["a"]));
-    expect(issues).toEqual([expect.objectContaining({ path: "tieer", message: "unknown field", line: 11 })]);
+    expect(issues).toEqual([expect.objectContaining({ path: "tieer", message: 'unknown field; did you mean "tier"?', line: 11 })]);
   });
 
   it("reports a wrong type with the field path", () => {

@@ -5,6 +5,7 @@ import { checkStacks, RULES } from "../../../stacks/policy/registry.js";
 import { matrixEntries, matrixTable, toJson, toJunit, toText } from "../../../stacks/policy/report.js";
 import type { SynthesizedStack } from "../../../stacks/policy/types.js";
 import type { MatrixResult } from "../../../stacks/policy/validate.js";
+import { parseJunit } from "../../support/junit.js";
 
 // A Docker stack with one container that breaks several rules, and an invalid cell.
 const stack: SynthesizedStack = {
@@ -43,15 +44,29 @@ describe("validate report formats", () => {
     expect(text.split("\n").at(-1)).toBe(`1 stack checked against ${RULES.length} rules: 5 violations, 1 invalid configuration`);
   });
 
-  it("JUnit: a testsuite per stack and preset, a testcase per rule, escaped", () => {
-    const xml = toJunit(matrixEntries(matrix));
-    expect(xml).toContain(`<testsuites name="jobstack validate" tests="${RULES.length + 1}" failures="5">`);
-    expect(xml).toContain(`<testsuite name="dev [small]" tests="${RULES.length}" failures="4" errors="0" skipped="0">`);
-    expect(xml).toContain('<testcase classname="jobstack.validate.dev.small" name="data-ports"></testcase>');
-    expect(xml).toContain('<failure message="2 violations" type="least-privilege">');
-    expect(xml).toContain('<testsuite name="prod [small]" tests="1" failures="1"');
-    expect(xml).toContain("must be at most 90 &lt;&amp;&gt;");
-    expect(xml).not.toMatch(/<&>/);
+  it("JUnit: a testsuite per stack and preset, a testcase per rule, counts that add up, escaped text intact", () => {
+    const junit = parseJunit(toJunit(matrixEntries(matrix)));
+    expect(junit.tests).toBe(RULES.length + 1);
+    expect(junit.failures).toBe(5);
+    expect(junit.suites.map((s) => [s.name, s.tests, s.failures])).toEqual([
+      ["dev [small]", RULES.length, 4],
+      ["prod [small]", 1, 1],
+    ]);
+    const dev = junit.suites[0]!;
+    expect(dev.cases.map((c) => c.name)).toEqual(RULES.map((r) => r.id));
+    expect(new Set(dev.cases.map((c) => c.classname))).toEqual(new Set(["jobstack.validate.dev.small"]));
+    expect(dev.cases.find((c) => c.name === "data-ports")!.failure).toBeUndefined();
+    expect(dev.cases.find((c) => c.name === "least-privilege")!.failure).toMatchObject({ message: "2 violations", type: "least-privilege" });
+    // The parser decodes the entities: the message reads as written, with its < & >.
+    const config = junit.suites[1]!.cases[0]!;
+    expect(config).toMatchObject({ name: "configuration", classname: "jobstack.validate.prod.small", failure: { message: "invalid configuration", type: "config" } });
+    expect(config.failure!.body).toContain("must be at most 90 <&>");
+  });
+
+  it("JUnit of a clean run: every testcase passes, zero failures", () => {
+    const clean = checkStacks([]);
+    const junit = parseJunit(toJunit(clean.map((r) => ({ name: r.stack, stack: r.stack, report: r }))));
+    expect(junit).toEqual({ tests: 0, failures: 0, suites: [] });
   });
 
   it("JSON: status per cell and the matrix", () => {

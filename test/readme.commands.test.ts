@@ -1,6 +1,6 @@
 /**
  * The README's commands name things that exist. Every shell command in a ```sh block and every
- * inline `docker …` / `kubectl …` / `npx cdktf …` / `terraform …` / `curl …` is read, and
+ * inline `docker …` / `kubectl …` / `npm run deploy|diff|output|destroy -- …` / `terraform …` / `curl …` is read, and
  * each name in it — container, Swarm service, volume, Deployment, StatefulSet, Job, Service,
  * namespace, label, stack, output, variable, api route — is checked against the synthesized
  * stacks (and docs/openapi.json for routes). Renaming something in the stacks without the
@@ -31,7 +31,7 @@ function section(title: string): string {
 
 const fenced = (text: string, lang: string) => [...text.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]!);
 const DAY2 = section("Day 2");
-const TOOLS = /^(docker|kubectl|npx cdktf|terraform|curl)\b/;
+const TOOLS = /^(?:(?:docker|kubectl|terraform|curl)\b|npm run (?:deploy|diff|output|destroy) -- )/;
 /** Every command line of the README's sh blocks, and its inline commands. */
 const commands = [
   ...fenced(README, "sh").flatMap((block) => block.split("\n")),
@@ -88,7 +88,7 @@ const all = (text: string, pattern: RegExp) => [...text.matchAll(pattern)];
 describe("README: commands name what the stacks create", () => {
   it("has a Day 2 section covering plan, upgrade, rollback, logs, scaling, rotation and backups for every target", () => {
     for (const needed of [
-      /npx cdktf diff \w+/, /rollout undo deployment\/api/, /docker service rollback/,
+      /npm run diff -- \w+/, /rollout undo deployment\/api/, /docker service rollback/,
       /^docker logs /, /^docker service logs /, /^kubectl -n \S+ logs /,
       /scale deployment\/worker/, /TF_VAR_operator_token/, /alter role jobstack password/,
       /^docker exec jobstack-dev-postgres pg_dump /, /^docker exec -i jobstack-dev-postgres pg_restore /,
@@ -154,8 +154,8 @@ describe("README: commands name what the stacks create", () => {
   });
 
   it("names stacks, outputs and variables that exist", () => {
-    for (const line of lines(/^npx cdktf (diff|deploy|output|destroy)\b/)) {
-      const env = /^npx cdktf \w+ (\S+)/.exec(line)?.[1];
+    for (const line of lines(/^npm run (diff|deploy|output|destroy) -- /)) {
+      const env = /^npm run \w+ -- (\S+)/.exec(line)?.[1];
       if (env !== "<env>") expect(ENVS, line).toContain(env); // `<env>` is the README's placeholder
     }
     const outputs = commands.flatMap((c) => all(c, /terraform -chdir=cdktf\.out\/stacks\/(\w+) output -raw (\w+)/g).map((m) => [c, m[1]!, m[2]!] as const));
