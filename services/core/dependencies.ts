@@ -59,6 +59,9 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
     queue: config.jobQueue,
     queueType: config.queueType,
     prefetch: config.workerConcurrency,
+    maxLength: config.queueMaxLength,
+    deadLetterMaxLength: config.deadLetterMaxLength,
+    onUnbounded: (_queue, err) => onError("rabbitmq", err),
     onError: (err) => onError("rabbitmq", err),
     onDeadLetter: (reason) => metrics.deadLettered.inc({ reason }),
   });

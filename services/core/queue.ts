@@ -7,6 +7,7 @@
 
 import amqp from "amqplib";
 import { coerceError, TimeoutError, withTimeout } from "./errors.js";
+import { declareTopology } from "./queue-topology.js";
 import { isUuid } from "./uuid.js";
 
 export type Disposition = "ack" | "requeue";
@@ -19,6 +20,12 @@ export interface JobQueueOptions {
   readonly queue: string;
   /** @default "quorum" */
   readonly queueType?: "quorum" | "classic";
+  /** Bound of the job queue (reject-publish, see queue-topology.ts); 0 = unbounded. @default 0 */
+  readonly maxLength?: number;
+  /** Bound of the dead-letter queue; 0 = unbounded. @default 0 */
+  readonly deadLetterMaxLength?: number;
+  /** A queue exists without the bound (declared by an older release): used as it is. */
+  readonly onUnbounded?: (queue: string, err: Error) => void;
   /** Unacked messages per consumer (= worker concurrency). @default 8 */
   readonly prefetch?: number;
   /** How long publish() waits for the broker's confirm. @default 5000 */
@@ -209,7 +216,7 @@ export class JobQueue {
         ch.on("error", (err) => this.options.onError?.(coerceError(err)));
         ch.on("close", () => void connection.close().catch(() => undefined));
       }
-      await this.assertTopology(publisher);
+      await this.assertTopology(connection);
       await consumer.prefetch(this.options.prefetch ?? 8);
       const session: Session = { connection, publisher, consumer, consumerTag: null, closed };
       if (this.handler) await this.startConsumer(session);
@@ -220,14 +227,12 @@ export class JobQueue {
     }
   }
 
-  private async assertTopology(ch: amqp.Channel): Promise<void> {
-    const type = this.options.queueType ?? "quorum";
-    await ch.assertExchange(this.deadLetterExchange, "fanout", { durable: true });
-    await ch.assertQueue(this.deadLetterQueue, { durable: true, arguments: { "x-queue-type": type } });
-    await ch.bindQueue(this.deadLetterQueue, this.deadLetterExchange, "");
-    await ch.assertQueue(this.queue, {
-      durable: true,
-      arguments: { "x-queue-type": type, "x-dead-letter-exchange": this.deadLetterExchange },
+  private async assertTopology(connection: amqp.ChannelModel): Promise<void> {
+    await declareTopology(connection, this, {
+      queueType: this.options.queueType ?? "quorum",
+      maxLength: this.options.maxLength ?? 0,
+      deadLetterMaxLength: this.options.deadLetterMaxLength ?? 0,
+      ...(this.options.onUnbounded ? { onUnbounded: this.options.onUnbounded } : {}),
     });
   }
 

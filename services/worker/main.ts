@@ -7,7 +7,9 @@ import { loadServiceConfig, redactConfig, ServiceConfigError } from "../core/con
 import { openDependencies } from "../core/dependencies.js";
 import { closeAll, coerceError } from "../core/errors.js";
 import { createLogger } from "../core/logger.js";
+import { JobRetention } from "../core/jobs/retention.js";
 import { createMetrics } from "../core/metrics.js";
+import { createStorageMetrics } from "../core/storage-metrics.js";
 import { createHandlerRegistry, loadHandlerModules } from "./handlers.js";
 import { startHealthServer } from "./health.js";
 import { onShutdownSignals } from "./signals.js";
@@ -37,6 +39,18 @@ async function main(): Promise<void> {
   await loadHandlerModules(registry, config.handlerModules, { databaseUrl: config.databaseUrl, workerId: config.workerId });
   const metrics = createMetrics({ labels: { service: "worker" } });
   const deps = await openDependencies(config, { metrics, onError });
+  const storageMetrics = createStorageMetrics(metrics.registry, {
+    queue: deps.queue,
+    maxLength: config.queueMaxLength,
+    deadLetterMaxLength: config.deadLetterMaxLength,
+  });
+  const retention = new JobRetention(deps.pool, {
+    window: config.retention,
+    batchSize: config.retentionBatchSize,
+    batchPauseMs: config.retentionBatchPauseMs,
+    partitionSeconds: config.retentionPartitionSeconds,
+    onError: (err) => log.warn({ err }, "retention"),
+  });
   const worker = new Worker({
     workerId: config.workerId,
     leaseMs: config.leaseMs,
@@ -47,6 +61,9 @@ async function main(): Promise<void> {
     sweepAfterMs: config.sweepAfterMs,
     redispatchAfterMs: config.redispatchAfterMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    retention,
+    retentionIntervalMs: config.retentionIntervalMs,
+    storageMetrics,
     repo: deps.repo,
     queue: deps.queue,
     cache: deps.cache,

@@ -3,10 +3,12 @@
 // claim as fencing token. Messages for jobs that are not claimable are acked and dropped.
 // Delivery is at least once; the recorded outcome is exactly once.
 
-import { dispatchJob } from "../core/dispatch.js";
+import { dispatchJob, dispatchResult } from "../core/dispatch.js";
 import { coerceError, isRetryableError } from "../core/errors.js";
 import type { JobCache } from "../core/cache.js";
 import type { JobRepository } from "../core/jobs/repository.js";
+import type { JobRetention } from "../core/jobs/retention.js";
+import type { StorageMetrics } from "../core/storage-metrics.js";
 import type { Job, TransitionOutcome } from "../core/jobs/types.js";
 import type { Logger } from "../core/logger.js";
 import type { Metrics } from "../core/metrics.js";
@@ -25,6 +27,11 @@ export interface WorkerOptions {
   readonly sweepAfterMs: number;
   /** Re-send PENDING jobs whose confirmed dispatch is older than this; 0 = never. @default 0 */
   readonly redispatchAfterMs?: number;
+  /** Retention pass of the maintenance loop (docs/storage.md); none = keep everything. */
+  readonly retention?: JobRetention;
+  /** @default 60000 */
+  readonly retentionIntervalMs?: number;
+  readonly storageMetrics?: StorageMetrics;
   /** How long drain() waits for in-flight jobs before releasing them. */
   readonly shutdownTimeoutMs: number;
   readonly repo: JobRepository;
@@ -67,6 +74,8 @@ export class Worker {
       sweeperIntervalMs: o.sweeperIntervalMs,
       sweepAfterMs: o.sweepAfterMs,
       redispatchAfterMs: o.redispatchAfterMs ?? 0,
+      ...(o.retention ? { retention: o.retention, retentionIntervalMs: o.retentionIntervalMs ?? 60_000 } : {}),
+      ...(o.storageMetrics ? { storageMetrics: o.storageMetrics } : {}),
       ...(o.metrics ? { metrics: o.metrics } : {}),
       ...(o.log ? { log: o.log } : {}),
     });
@@ -136,7 +145,8 @@ export class Worker {
       return "requeue";
     }
     if (!claimed.ok) {
-      // Duplicate, redelivered or early message: someone else has (or had) the job.
+      // Duplicate, redelivered or early message: someone else has (or had) the job — or
+      // retention deleted it (not_found): acked and dropped the same way.
       this.o.log?.debug({ jobId, code: claimed.code, reason: claimed.message }, "message dropped");
       return "ack";
     }
@@ -249,7 +259,7 @@ export class Worker {
         const wait = await this.o.repo.msUntilDue(job.id);
         if (wait > 0) return this.scheduleRetry(job, wait);
         const r = await dispatchJob(this.o.queue, this.o.repo, job);
-        this.o.metrics?.dispatches.inc({ source: "retry", result: r.dispatched ? "ok" : "error" });
+        this.o.metrics?.dispatches.inc({ source: "retry", result: dispatchResult(r) });
       } catch (err) {
         this.o.log?.warn({ jobId: job.id, err: coerceError(err) }, "retry dispatch failed; the sweeper will send it");
       }
