@@ -7,6 +7,7 @@ import { basename, join } from "node:path";
 import { displayPath, readPresetSource } from "../../presets/index.js";
 import { derive, presetIssues, type DerivedSettings } from "../../presets/derive.js";
 import { PresetSchema, type Preset } from "../../presets/schema.js";
+import { retentionTierIssues } from "../../presets/storage-sizing.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { environmentIssues } from "./environment-checks.js";
 import { deepMerge, leafPaths, touchedBy } from "./merge.js";
@@ -87,6 +88,10 @@ export function resolveEnvironmentSource(name: string, source: YamlSource, optio
   }
   const preset = parsedPreset.data;
   for (const ti of presetIssues(preset)) issues.push(blame(ti.path.replace(/\[(\d+)\]/g, ".$1").split("."), ti.message, ti.related));
+  // A retention under an hour in a prod-like tier is most likely a unit typo (docs/storage.md).
+  if (isProdLike(environment.tier)) {
+    for (const ti of retentionTierIssues(preset, environment.tier)) issues.push(blame(ti.path.split("."), ti.message, ti.related));
+  }
   if (issues.length > 0) throw new ConfigError(issues);
 
   return {
