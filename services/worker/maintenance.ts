@@ -42,12 +42,15 @@ export class Maintenance {
   private timers = new Set<NodeJS.Timeout>();
   private running = new Set<Promise<unknown>>();
   private stopped = true;
+  /** Set by stop(): a retention pass in progress ends after its current batch. */
+  private halting = false;
 
   constructor(private readonly o: MaintenanceOptions) {}
 
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.halting = false;
     this.schedule(() => this.reapOnce(), this.o.reaperIntervalMs);
     this.schedule(() => this.sweepOnce(), this.o.sweeperIntervalMs);
     if (this.o.retention) this.schedule(() => this.retainOnce(), this.o.retentionIntervalMs ?? 60_000);
@@ -56,6 +59,7 @@ export class Maintenance {
   /** Stops the timers and waits for a pass in progress. Safe to call twice. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halting = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await Promise.allSettled([...this.running]);
@@ -113,7 +117,7 @@ export class Maintenance {
         this.o.storageMetrics?.retentionDeleted.inc({ state }, ids.length);
         await this.o.cache?.deleteMany(ids);
       },
-      () => this.stopped,
+      () => this.halting,
     );
     if (deleted > 0) this.o.log?.info({ count: deleted }, "deleted jobs past retention");
     return deleted;
