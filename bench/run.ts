@@ -3,7 +3,7 @@
  *
  *   npm run bench                      # synth + jobs, default sizes (a few minutes)
  *   npm run bench -- --quick           # smaller and fewer runs (a smoke test of the harness)
- *   npm run bench -- --only jobs       # or --only synth; the report keeps the other's last results
+ *   npm run bench -- --only jobs       # or --only synth / --only storage; the report keeps the others' last results
  *   options of bench/jobs.ts: --reps N --noop N --hash N --async-commit; of synth: --synth-reps N
  *
  * Writes bench/results/<name>.json (machine, settings, raw samples, medians, ratios) and
@@ -17,6 +17,7 @@ import { pathToFileURL } from "node:url";
 import { jobsOptionsFromArgs, runJobsBench, type JobsResult } from "./jobs.js";
 import { machineInfo, ROOT, stopAllChildren } from "./lib/env.js";
 import { renderReport, type Stored } from "./lib/render.js";
+import { renderStorage, runStorageBench, type StorageResult } from "./storage.js";
 import { runSynthBench, SYNTH_PAIRS, type SynthResult } from "./synth.js";
 
 const RESULTS = path.join(ROOT, "bench/results");
@@ -40,23 +41,29 @@ function write<T>(stored: Stored<T>): void {
 async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
   const only = argValue("--only");
-  if (only !== undefined && only !== "synth" && only !== "jobs") throw new Error(`--only takes synth or jobs, not ${only}`);
+  if (only !== undefined && only !== "synth" && only !== "jobs" && only !== "storage") throw new Error(`--only takes synth, jobs or storage, not ${only}`);
   const log = (line: string) => console.log(line);
 
-  if (only !== "synth") {
+  if (only === undefined || only === "storage") {
+    const machine = machineInfo();
+    const t0 = performance.now();
+    const result = await runStorageBench({ jobs: Number(argValue("--storage-jobs") ?? (quick ? 5_000 : 50_000)), log });
+    write({ name: "storage", machine, quick, args: process.argv.slice(2), durationMs: performance.now() - t0, result });
+  }
+  if (only === undefined || only === "jobs") {
     const machine = machineInfo();
     const t0 = performance.now();
     const result = await runJobsBench({ ...jobsOptionsFromArgs(quick), log });
     write({ name: "jobs", machine, quick, args: process.argv.slice(2), durationMs: performance.now() - t0, result });
   }
-  if (only !== "jobs") {
+  if (only === undefined || only === "synth") {
     const machine = machineInfo();
     const t0 = performance.now();
     const reps = Number(argValue("--synth-reps") ?? (quick ? 3 : 5));
     const result = await runSynthBench({ reps, ...(quick && { pairs: SYNTH_PAIRS.slice(0, 1) }), log });
     write({ name: "synth", machine, quick, args: process.argv.slice(2), durationMs: performance.now() - t0, result });
   }
-  const report = renderReport(read<SynthResult>("synth"), read<JobsResult>("jobs"));
+  const report = renderReport(read<SynthResult>("synth"), read<JobsResult>("jobs")) + renderStorage(read<StorageResult>("storage"));
   writeFileSync(path.join(RESULTS, "README.md"), report);
   console.log(`\n${report}`);
   console.log(`written: bench/results/README.md and the JSON files beside it`);

@@ -127,6 +127,29 @@ export async function runStorageBench(opts: { jobs: number; log?: (line: string)
   return result;
 }
 
+/** The Markdown section of bench/results/README.md; empty without a result. */
+export function renderStorage(stored: { quick: boolean; result: StorageResult } | null): string {
+  if (!stored) return "";
+  const r = stored.result;
+  const ratio = (r.deleteRowsMs / r.deleteJobsThenDropMs.total).toFixed(1);
+  return [
+    "",
+    "## Storage per job and the cost of deleting it (`bench/storage.ts`)",
+    "",
+    `${r.jobs} jobs per dataset${stored.quick ? " (--quick)" : ""}, each submitted, claimed and completed (3 audit rows, ${r.payloadBytes}-byte payload), vacuumed.`,
+    "",
+    "| measure | value |",
+    "|---|---:|",
+    `| jobs row + indexes, bytes a job | ${r.bytesPerJob.jobsTable} |`,
+    `| audit rows + index, bytes a job | ${r.bytesPerJob.audit} |`,
+    `| total, bytes a job | ${r.bytesPerJob.total} |`,
+    `| delete jobs and their audit rows in batches of 500 | ${r.deleteRowsMs} ms |`,
+    `| delete jobs in batches of 500, then drop the audit partition | ${r.deleteJobsThenDropMs.jobs} + ${r.deleteJobsThenDropMs.drop} = ${r.deleteJobsThenDropMs.total} ms |`,
+    `| row deletion / drop partition | ${ratio}× |`,
+    "",
+  ].join("\n");
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const i = process.argv.indexOf("--jobs");
   const jobs = i >= 0 ? Number(process.argv[i + 1]) : 20_000;
