@@ -1,7 +1,7 @@
 /**
  * Throughput of jobstack vs BullMQ vs graphile-worker on this machine, side by side in one run.
  *
- *   npx tsx bench/jobs.ts [--quick] [--reps N] [--noop N] [--hash N] [--async-commit]
+ *   npx tsx bench/jobs.ts [--quick] [--reps N] [--noop N] [--hash N] [--async-commit] [--no-retention]
  *
  * Every system gets the same job count, the same handlers (jobstack's builtins), the same total
  * concurrency (2 worker processes × 8) and the same client: one enqueue call per job, at most 32
@@ -14,7 +14,9 @@
  * each, with all their processes started up front (idle ones cost next to nothing: the others
  * wait on a socket, graphile polls every 2 s). See bench/jobs/systems.ts for each system's setup
  * and the two jobstack enqueue paths. `--async-commit` adds a second jobstack deployment whose
- * database runs with `synchronous_commit = off`, to show what the WAL flushes cost.
+ * database runs with `synchronous_commit = off`, to show what the WAL flushes cost. A third
+ * jobstack deployment (unless `--no-retention`) deletes finished jobs 1 s after they finish, so
+ * its ratio to the first shows what retention costs the hot path.
  */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -38,6 +40,8 @@ export interface JobsOptions {
   readonly warmup?: number;
   /** Adds jobstack over HTTP with `synchronous_commit = off` (an experiment). @default false */
   readonly asyncCommit?: boolean;
+  /** Adds jobstack over HTTP with retention of 1 s running during the runs. @default true */
+  readonly retention?: boolean;
   /** Hard limit of one run. @default 180000 */
   readonly runTimeoutMs?: number;
   readonly log?: (line: string) => void;
@@ -131,6 +135,9 @@ export async function runJobsBench(options: JobsOptions): Promise<JobsResult> {
   const jobstack = new Jobstack(sysOptions);
   const systems: JobSystem[] = [jobstack.view("http"), jobstack.view("direct"), new BullmqSystem(sysOptions), new GraphileSystem(sysOptions)];
   if (options.asyncCommit) systems.push(new Jobstack({ ...sysOptions, asyncCommit: true }).view("http"));
+  // The same deployment with retention deleting finished jobs after 1 s while the run goes on:
+  // its ratio to the first system is what retention costs the hot path (docs/storage.md).
+  if (options.retention ?? true) systems.push(new Jobstack({ ...sysOptions, retentionSeconds: 1 }).view("http"));
   const baseline = systems[0]!.name;
   const workloads: JobsWorkloadResult[] = [];
   try {
@@ -203,6 +210,7 @@ export function jobsOptionsFromArgs(quick: boolean): Omit<JobsOptions, "log"> {
     counts: { noop: Number(argValue("--noop") ?? (quick ? 300 : 1000)), hash: Number(argValue("--hash") ?? (quick ? 100 : 400)) },
     warmup: quick ? 100 : 200,
     asyncCommit: process.argv.includes("--async-commit"),
+    retention: !process.argv.includes("--no-retention"),
   };
 }
 

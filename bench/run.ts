@@ -3,9 +3,9 @@
  *
  *   npm run bench                      # synth + jobs, default sizes (a few minutes)
  *   npm run bench -- --quick           # smaller and fewer runs (a smoke test of the harness)
- *   npm run bench -- --only jobs       # or --only synth / --only search; the report keeps the others' last results
+ *   npm run bench -- --only jobs       # or --only synth / --only search / --only storage; the report keeps the others' last results
  *   options of bench/jobs.ts: --reps N --noop N --hash N --async-commit; of synth: --synth-reps N;
- *   of bench/search.ts: --rows N --search-reps N
+ *   of bench/search.ts: --rows N --search-reps N; of bench/storage.ts: --storage-jobs N
  *
  * Writes bench/results/<name>.json (machine, settings, raw samples, medians, ratios) and
  * bench/results/README.md (the Markdown tables, regenerated from every JSON file present), and
@@ -19,6 +19,7 @@ import { jobsOptionsFromArgs, runJobsBench, type JobsResult } from "./jobs.js";
 import { machineInfo, ROOT, stopAllChildren } from "./lib/env.js";
 import { renderReport, type Stored } from "./lib/render.js";
 import { runSearchBench, searchOptionsFromArgs, type SearchResult } from "./search.js";
+import { renderStorage, runStorageBench, type StorageResult } from "./storage.js";
 import { runSynthBench, SYNTH_PAIRS, type SynthResult } from "./synth.js";
 
 const RESULTS = path.join(ROOT, "bench/results");
@@ -42,11 +43,17 @@ function write<T>(stored: Stored<T>): void {
 async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
   const only = argValue("--only");
-  const BENCHES = ["synth", "jobs", "search"];
+  const BENCHES = ["synth", "jobs", "search", "storage"];
   if (only !== undefined && !BENCHES.includes(only)) throw new Error(`--only takes ${BENCHES.join(", ")}, not ${only}`);
   const selected = (name: string) => only === undefined || only === name;
   const log = (line: string) => console.log(line);
 
+  if (selected("storage")) {
+    const machine = machineInfo();
+    const t0 = performance.now();
+    const result = await runStorageBench({ jobs: Number(argValue("--storage-jobs") ?? (quick ? 5_000 : 50_000)), log });
+    write({ name: "storage", machine, quick, args: process.argv.slice(2), durationMs: performance.now() - t0, result });
+  }
   if (selected("jobs")) {
     const machine = machineInfo();
     const t0 = performance.now();
@@ -66,7 +73,7 @@ async function main(): Promise<void> {
     const result = await runSearchBench({ ...searchOptionsFromArgs(quick), log });
     write({ name: "search", machine, quick, args: process.argv.slice(2), durationMs: performance.now() - t0, result });
   }
-  const report = renderReport(read<SynthResult>("synth"), read<JobsResult>("jobs"), read<SearchResult>("search"));
+  const report = renderReport(read<SynthResult>("synth"), read<JobsResult>("jobs"), read<SearchResult>("search")) + renderStorage(read<StorageResult>("storage"));
   writeFileSync(path.join(RESULTS, "README.md"), report);
   console.log(`\n${report}`);
   console.log(`written: bench/results/README.md and the JSON files beside it`);

@@ -11,6 +11,7 @@ import { nodeIssues, nodeTuning } from "./tuning/node.js";
 import { postgresIssues, postgresTuning } from "./tuning/postgres.js";
 import { rabbitmqIssues, rabbitmqTuning } from "./tuning/rabbitmq.js";
 import { redisIssues, redisTuning } from "./tuning/redis.js";
+import { storageIssues, storageSizing, type StorageSizing } from "./storage-sizing.js";
 
 export type NodeDerived = ReturnType<typeof nodeTuning>;
 export type JvmDerived = ReturnType<typeof jvmTuning>;
@@ -26,6 +27,8 @@ export interface DerivedSettings {
   readonly redis: RedisDerived;
   readonly rabbitmq: RabbitmqDerived;
   readonly connections: ConnectionBudget;
+  /** Postgres storage from the throughput profile and retention; null without a profile. */
+  readonly storage: StorageSizing | null;
 }
 
 function jvmInput(p: Pick<Preset, "worker">) {
@@ -40,6 +43,7 @@ const postgresInput = (p: Pick<Preset, "postgres">) => ({
   workload: p.postgres.workload,
   storage: p.postgres.storage,
   maxConnections: p.postgres.maxConnections,
+  storageGiB: p.postgres.storageGiB,
 });
 const redisInput = (p: Pick<Preset, "redis">) => ({
   containerMemoryMiB: p.redis.memoryMiB,
@@ -68,6 +72,8 @@ export function presetIssues(p: Partial<Preset>, ctx: PresetContext = PRESET_ALO
     ...(p.redis ? redisIssues(redisInput({ redis: p.redis })) : []),
     ...(p.rabbitmq ? rabbitmqIssues(rabbitmqInput({ rabbitmq: p.rabbitmq })) : []),
     ...presetCrossIssues(p, ctx),
+    // The sizing needs the volume (postgres) and the window (retention); the throughput is optional.
+    ...(p.postgres && p.retention ? storageIssues(p as Preset, postgresTuning(postgresInput({ postgres: p.postgres })).settings.max_wal_size!) : []),
   ];
 }
 
@@ -75,15 +81,17 @@ export function presetIssues(p: Partial<Preset>, ctx: PresetContext = PRESET_ALO
 export function derive(p: Preset, ctx: PresetContext = PRESET_ALONE): DerivedSettings {
   const jvm = jvmTuning(jvmInput(p));
   const extra = p.worker.jvm.extraFlags;
+  const postgres = postgresTuning(postgresInput(p));
   return {
     api: { node: nodeTuning(apiNode(p)) },
     worker: {
       node: nodeTuning(workerNode(p)),
       jvm: extra.length === 0 ? jvm : { ...jvm, flags: [...jvm.flags, ...extra], javaToolOptions: [...jvm.flags, ...extra].join(" ") },
     },
-    postgres: postgresTuning(postgresInput(p)),
+    postgres,
     redis: redisTuning(redisInput(p)),
     rabbitmq: rabbitmqTuning(rabbitmqInput(p)),
     connections: connectionBudget(p, ctx),
+    storage: storageSizing(p, postgres.settings.max_wal_size!),
   };
 }

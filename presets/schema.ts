@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { GC_NAMES } from "./tuning/jvm.js";
 import { REDIS_EVICTION_POLICIES } from "./tuning/redis.js";
+import { RETENTION_DEFAULTS, RetentionSchema, ThroughputSchema } from "./retention.js";
 
 const cpu = z.number().positive().max(64).describe("CPU cores (fractions allowed, e.g. 0.5)");
 const memoryMiB = z.number().int().min(64).max(1_048_576).describe("container memory limit in MiB");
@@ -97,6 +98,13 @@ export const RabbitmqSchema = z.strictObject({
   watermarkPercent: percent(0, 100),
   diskFreeLimitMiB: z.number().int().min(50),
   consumerTimeoutMs: z.number().int().min(60_000),
+  /**
+   * Ready messages the job queue holds before the broker refuses publishes (reject-publish);
+   * refused jobs wait in Postgres for the sweeper (docs/storage.md). 0 = unbounded. @default 1000000
+   */
+  maxQueueLength: z.number().int().min(0).default(1_000_000),
+  /** The same bound for the dead-letter queue. @default 100000 */
+  maxDeadLetterLength: z.number().int().min(0).default(100_000),
 });
 
 export const PresetSchema = z.strictObject({
@@ -111,6 +119,10 @@ export const PresetSchema = z.strictObject({
   postgres: PostgresSchema,
   redis: RedisSchema,
   rabbitmq: RabbitmqSchema,
+  /** How long final jobs are kept (presets/retention.ts). @default 7d / 30d / 7d, pass every 1m */
+  retention: RetentionSchema.default(RETENTION_DEFAULTS),
+  /** The sustained rate this profile is sized for; the storage sizing reads it (docs/storage.md). */
+  throughput: ThroughputSchema.optional(),
 });
 
 export type PresetInput = z.input<typeof PresetSchema>;

@@ -149,11 +149,22 @@ export class Jobstack {
    * flushes; a crash could then lose the last acknowledged jobs, which jobstack promises not to).
    */
   constructor(
-    private readonly options: SystemOptions & { readonly asyncCommit?: boolean },
+    private readonly options: SystemOptions & {
+      readonly asyncCommit?: boolean;
+      /**
+       * Retention of every final state in seconds, with a pass every second, so the workers
+       * delete jobs while the run goes on (docs/storage.md). Unset: the services' defaults
+       * (days), so the pass runs but finds nothing to delete.
+       */
+      readonly retentionSeconds?: number;
+    },
   ) {}
 
   private get label(): string {
-    return this.options.asyncCommit ? ", synchronous_commit=off" : "";
+    return (
+      (this.options.asyncCommit ? ", synchronous_commit=off" : "") +
+      (this.options.retentionSeconds !== undefined ? `, retention ${this.options.retentionSeconds} s` : "")
+    );
   }
 
   private env(extra: Record<string, string>): Record<string, string> {
@@ -164,6 +175,12 @@ export class Jobstack {
       JOB_QUEUE: this.queue,
       WORKER_CONCURRENCY: String(this.options.concurrency),
       LOG_LEVEL: "warn",
+      ...(this.options.retentionSeconds !== undefined && {
+        RETENTION_COMPLETED_SECONDS: String(this.options.retentionSeconds),
+        RETENTION_FAILED_SECONDS: String(this.options.retentionSeconds),
+        RETENTION_CANCELLED_SECONDS: String(this.options.retentionSeconds),
+        RETENTION_INTERVAL_MS: "1000",
+      }),
       ...extra,
     };
   }
@@ -234,9 +251,13 @@ export class Jobstack {
       setup: () => this.setup(),
       enqueue: mode === "http" ? enqueueHttp : enqueueDirect,
       progress: async () => {
-        const { rows } = await this.admin!.query<{ done: number; failed: number }>(
-          "select count(*) filter (where state = 'COMPLETED')::integer as done, count(*) filter (where state = 'FAILED')::integer as failed from jobs",
-        );
+        // With retention running, finished jobs leave `jobs` during the run; their audit rows
+        // stay (partitions are dropped by the day), so count the final transitions instead.
+        const sql =
+          this.options.retentionSeconds !== undefined
+            ? "select count(*) filter (where to_state = 'COMPLETED')::integer as done, count(*) filter (where to_state = 'FAILED')::integer as failed from job_transitions where to_state in ('COMPLETED', 'FAILED')"
+            : "select count(*) filter (where state = 'COMPLETED')::integer as done, count(*) filter (where state = 'FAILED')::integer as failed from jobs";
+        const { rows } = await this.admin!.query<{ done: number; failed: number }>(sql);
         return rows[0]!;
       },
       reset: async () => {

@@ -6,6 +6,7 @@
  */
 import { leafPaths } from "../../stacks/config/merge.js";
 import { commandSelection, loadEnvironments, serviceEnvironment, type ResolvedEnvironment } from "../../stacks/config/index.js";
+import { describeSizing } from "../../presets/storage-sizing.js";
 import { renderFittedTable, renderTable } from "../table.js";
 
 export interface ExplainRow {
@@ -95,6 +96,16 @@ export function explainRows(env: ResolvedEnvironment): ExplainRow[] {
       source: `api ${derived.connections.apiReplicas}×${derived.connections.apiPool} + worker ${derived.connections.workerReplicas}×${derived.connections.workerPool} + reserve ${derived.connections.reserve}`,
     },
   );
+  const storage = derived.storage;
+  if (storage) {
+    rows.push({
+      key: "derived: postgres storage",
+      value: describeSizing(storage),
+      source:
+        `storage formula (docs/storage.md): postgres.storageGiB ${p.postgres.storageGiB}, ${storage.bytesPerJob} bytes/job, ` +
+        `retention ${p.retention.completed}/${p.retention.failed}/${p.retention.cancelled}, max_wal_size ${derived.postgres.settings.max_wal_size}`,
+    });
+  }
   for (const role of ["api", "worker"] as const) {
     for (const [key, value] of Object.entries(serviceEnvironment(env, role))) {
       rows.push({ key: `env: ${role} ${key}`, value, source: "stacks/config/service-env.ts" });

@@ -37,6 +37,11 @@
  *   min_wal_size / max_wal_size = 1/4 GB web, mixed; 2/8 GB oltp; 4/16 GB dw; 100 MB/2 GB desktop
  *   desktop only: wal_level = minimal, max_wal_senders = 0
  *
+ * One deliberate deviation (docs/storage.md): PGTune assumes a disk far larger than its WAL. Given
+ * the data volume (`storageGiB`), max_wal_size is capped at a quarter of it and min_wal_size at a
+ * quarter of that, so WAL between checkpoints cannot fill a small volume (PGTune's 4 GB for `web`
+ * on the memory-constrained preset's 2 GiB volume would).
+ *
  * Sizes print as PGTune prints them: in GB if a whole number of GB, else MB if a whole number of
  * MB, else kB — the units Postgres itself accepts ("kB", "MB", "GB").
  *
@@ -57,6 +62,8 @@ export interface PostgresInput {
   readonly maxConnections: number;
   /** @default 16 */
   readonly majorVersion?: number;
+  /** The data volume; caps the WAL sizes (see the header). Unset: PGTune's sizes. */
+  readonly storageGiB?: number;
 }
 
 export interface PostgresTuning {
@@ -170,6 +177,13 @@ export function postgresTuning(i: PostgresInput): PostgresTuning {
     desktop: [100, 2048],
     mixed: [1024, 4096],
   }[w] as [number, number];
+  if (i.storageGiB !== undefined) {
+    const capMb = Math.floor((i.storageGiB * 1024) / 4);
+    if (wal[1] > capMb) {
+      wal[1] = capMb;
+      wal[0] = Math.min(wal[0], Math.floor(capMb / 4));
+    }
+  }
 
   const settings: Record<string, string> = {
     max_connections: String(i.maxConnections),

@@ -5,6 +5,7 @@
  * reports readiness. SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish,
  * close the dependencies, exit 0. A second signal exits at once.
  */
+import { createStorageMetrics } from "../core/storage-metrics.js";
 import { openDependencies } from "../core/dependencies.js";
 import { coerceError } from "../core/errors.js";
 import { loadServiceConfig, redactConfig, ServiceConfigError } from "../core/config.js";
@@ -49,6 +50,12 @@ async function main(): Promise<void> {
       lastLogged.set(source, now);
       logger.warn({ source, err: err.message }, "dependency error");
     },
+  });
+  // Queue depths and bounds on the api too: they matter most when every worker is gone.
+  createStorageMetrics(deps.metrics.registry, {
+    queue: deps.queue,
+    maxLength: config.queueMaxLength,
+    deadLetterMaxLength: config.deadLetterMaxLength,
   });
   const app = buildApp(apiDepsFrom(deps, handlers), {
     apiToken: config.apiToken,

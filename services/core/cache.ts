@@ -143,6 +143,16 @@ export class JobCache {
     }
   }
 
+  /** Deletes the entries of several jobs in one command (retention). */
+  async deleteMany(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      await this.redis.del(...ids.map((id) => this.key(id)));
+    } catch (err) {
+      this.options.onError?.(coerceError(err), "delete");
+    }
+  }
+
   /** True when Redis answers PING (readiness). */
   async ping(): Promise<boolean> {
     try {

@@ -59,6 +59,19 @@
 //   DB_STATEMENT_TIMEOUT_MS  Postgres statement_timeout of api and worker sessions (lock waits
 //                       included); the client gives up 5 s later if the server never answers.
 //                       0 = none   default 30000
+//   RETENTION_COMPLETED_SECONDS / RETENTION_FAILED_SECONDS / RETENTION_CANCELLED_SECONDS
+//                       how long a final job (with its audit rows) is kept after it reached that
+//                       state; 0 = forever. Any non-negative whole number of seconds (tests use a
+//                       few); the environment file refuses under an hour in prod-like tiers
+//                       (docs/storage.md)                 defaults 604800 / 2592000 / 604800
+//   RETENTION_INTERVAL_MS how often a worker runs the retention pass      default 60000
+//   RETENTION_BATCH_SIZE jobs deleted per statement        default 500
+//   RETENTION_BATCH_PAUSE_MS pause between two delete statements       default 50
+//   RETENTION_PARTITION_SECONDS span of one job_transitions partition (by job creation time)
+//                       default 86400
+//   QUEUE_MAX_LENGTH    bound of the job queue (x-max-length, overflow reject-publish); a job
+//                       the broker refuses stays PENDING for the sweeper; 0 = unbounded  default 1000000
+//   DEAD_LETTER_MAX_LENGTH bound of the dead-letter queue, same rule   default 100000
 
 import os from "node:os";
 import { z } from "zod";
@@ -102,6 +115,14 @@ export interface ServiceConfig {
   readonly queueRepairAfterTimeouts: number;
   readonly dependencyLivenessLimitMs: number;
   readonly dbStatementTimeoutMs: number;
+  /** Seconds a final job is kept, by state; 0 = forever (docs/storage.md). */
+  readonly retention: { readonly completed: number; readonly failed: number; readonly cancelled: number };
+  readonly retentionIntervalMs: number;
+  readonly retentionBatchSize: number;
+  readonly retentionBatchPauseMs: number;
+  readonly retentionPartitionSeconds: number;
+  readonly queueMaxLength: number;
+  readonly deadLetterMaxLength: number;
 }
 
 /** Every problem found in the environment, reported together. Never contains a secret's value. */
@@ -181,6 +202,15 @@ const schema = z.object({
   QUEUE_REPAIR_AFTER_TIMEOUTS: int(0, 100, 3),
   DEPENDENCY_LIVENESS_LIMIT_MS: int(1_000, 86_400_000, 120_000),
   DB_STATEMENT_TIMEOUT_MS: int(0, 86_400_000, 30_000),
+  RETENTION_COMPLETED_SECONDS: int(0, 100 * 365 * 86_400, 7 * 86_400),
+  RETENTION_FAILED_SECONDS: int(0, 100 * 365 * 86_400, 30 * 86_400),
+  RETENTION_CANCELLED_SECONDS: int(0, 100 * 365 * 86_400, 7 * 86_400),
+  RETENTION_INTERVAL_MS: int(100, 86_400_000, 60_000),
+  RETENTION_BATCH_SIZE: int(1, 100_000, 500),
+  RETENTION_BATCH_PAUSE_MS: int(0, 60_000, 50),
+  RETENTION_PARTITION_SECONDS: int(1, 366 * 86_400, 86_400),
+  QUEUE_MAX_LENGTH: int(0, 1_000_000_000, 1_000_000),
+  DEAD_LETTER_MAX_LENGTH: int(0, 1_000_000_000, 100_000),
 });
 
 /** Reads and validates the environment for one role; throws one ServiceConfigError listing every issue. */
@@ -249,6 +279,17 @@ export function loadServiceConfig(role: ServiceRole, env: NodeJS.ProcessEnv = pr
     queueRepairAfterTimeouts: d.QUEUE_REPAIR_AFTER_TIMEOUTS,
     dependencyLivenessLimitMs: d.DEPENDENCY_LIVENESS_LIMIT_MS,
     dbStatementTimeoutMs: d.DB_STATEMENT_TIMEOUT_MS,
+    retention: Object.freeze({
+      completed: d.RETENTION_COMPLETED_SECONDS,
+      failed: d.RETENTION_FAILED_SECONDS,
+      cancelled: d.RETENTION_CANCELLED_SECONDS,
+    }),
+    retentionIntervalMs: d.RETENTION_INTERVAL_MS,
+    retentionBatchSize: d.RETENTION_BATCH_SIZE,
+    retentionBatchPauseMs: d.RETENTION_BATCH_PAUSE_MS,
+    retentionPartitionSeconds: d.RETENTION_PARTITION_SECONDS,
+    queueMaxLength: d.QUEUE_MAX_LENGTH,
+    deadLetterMaxLength: d.DEAD_LETTER_MAX_LENGTH,
   });
 }
 

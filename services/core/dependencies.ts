@@ -61,6 +61,9 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
     prefetch: config.workerConcurrency,
     stepTimeoutMs: config.amqpTimeoutMs,
     repairAfterConsumeTimeouts: config.queueRepairAfterTimeouts,
+    maxLength: config.queueMaxLength,
+    deadLetterMaxLength: config.deadLetterMaxLength,
+    onUnbounded: (_queue, err) => onError("rabbitmq", err),
     onError: (err) => onError("rabbitmq", err),
     onDeadLetter: (reason) => metrics.deadLettered.inc({ reason }),
   });

@@ -7,6 +7,7 @@ import { coerceError } from "./errors.js";
 import type { JobRepository } from "./jobs/repository.js";
 import type { Job } from "./jobs/types.js";
 import type { JobQueue } from "./queue.js";
+import { isPublishRejected } from "./queue-topology.js";
 
 export interface DispatchResult {
   readonly dispatched: boolean;
@@ -28,4 +29,13 @@ export async function dispatchJob(queue: JobQueue, repo: JobRepository, job: Pic
     return { dispatched: true, error: coerceError(err) };
   }
   return { dispatched: true };
+}
+
+/**
+ * The `result` label of jobstack_dispatches_total: ok, rejected (the job queue is full and
+ * refused the publish: the job waits in Postgres for the sweeper, docs/storage.md) or error.
+ */
+export function dispatchResult(r: DispatchResult): "ok" | "rejected" | "error" {
+  if (r.dispatched) return "ok";
+  return isPublishRejected(r.error) ? "rejected" : "error";
 }

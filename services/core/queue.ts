@@ -14,6 +14,7 @@ import { randomUUID } from "node:crypto";
 import amqp from "amqplib";
 import { AmqpLink, destroyConnection, isConnectionGone, type LinkSession } from "./amqp-link.js";
 import { coerceError, TimeoutError, withTimeout } from "./errors.js";
+import { declareTopology } from "./queue-topology.js";
 import { isUuid } from "./uuid.js";
 
 export type Disposition = "ack" | "requeue";
@@ -26,6 +27,12 @@ export interface JobQueueOptions {
   readonly queue: string;
   /** @default "quorum" */
   readonly queueType?: "quorum" | "classic";
+  /** Bound of the job queue (reject-publish, see queue-topology.ts); 0 = unbounded. @default 0 */
+  readonly maxLength?: number;
+  /** Bound of the dead-letter queue; 0 = unbounded. @default 0 */
+  readonly deadLetterMaxLength?: number;
+  /** A queue exists without the bound (declared by an older release): used as it is. */
+  readonly onUnbounded?: (queue: string, err: Error) => void;
   /** Unacked messages per consumer (= worker concurrency). @default 8 */
   readonly prefetch?: number;
   /** How long publish() waits for the broker's confirm. @default 5000 */
@@ -273,17 +280,17 @@ export class JobQueue {
       const id = String(msg.properties.messageId ?? "");
       returned.set(id, (returned.get(id) ?? 0) + 1);
       // Declare the topology again in the background: the next publish finds the queue.
-      void withTimeout(this.assertTopology(channel), this.options.stepTimeoutMs ?? 10_000, "declaring the queue again").catch(() => undefined);
+      void withTimeout(this.assertTopology(connection), this.options.stepTimeoutMs ?? 10_000, "declaring the queue again").catch(() => undefined);
     });
     this.watchChannel(connection, channel);
-    await link.step(connection, "declaring the queue topology", this.assertTopology(channel));
+    await link.step(connection, "declaring the queue topology", this.assertTopology(connection));
     return { channel, returned };
   }
 
   private async setupConsumer(connection: amqp.ChannelModel, link: AmqpLink<ConsumerSession>): Promise<Omit<ConsumerSession, "connection" | "closed">> {
     const channel = await link.step(connection, "opening the consumer channel", connection.createChannel());
     this.watchChannel(connection, channel);
-    await link.step(connection, "declaring the queue topology", this.assertTopology(channel));
+    await link.step(connection, "declaring the queue topology", this.assertTopology(connection));
     await link.step(connection, "setting the prefetch", channel.prefetch(this.options.prefetch ?? 8));
     let consumerTag: string | null = null;
     if (this.handler) {
@@ -353,7 +360,7 @@ export class JobQueue {
       const startedAt = Date.now();
       // The broker waits up to 5 s for the missing leader before it force-deletes the queue.
       await withTimeout(ch.deleteQueue(this.queue), limit + 20_000, "deleting the leaderless queue");
-      await withTimeout(this.assertTopology(ch), limit, "declaring the queue again");
+      await withTimeout(this.assertTopology(connection), limit, "declaring the queue again");
       this.repairs += 1;
       this.lastRepairStartedAt = startedAt;
       this.options.onRepaired?.();
@@ -362,14 +369,12 @@ export class JobQueue {
     }
   }
 
-  private async assertTopology(ch: amqp.Channel): Promise<void> {
-    const type = this.options.queueType ?? "quorum";
-    await ch.assertExchange(this.deadLetterExchange, "fanout", { durable: true });
-    await ch.assertQueue(this.deadLetterQueue, { durable: true, arguments: { "x-queue-type": type } });
-    await ch.bindQueue(this.deadLetterQueue, this.deadLetterExchange, "");
-    await ch.assertQueue(this.queue, {
-      durable: true,
-      arguments: { "x-queue-type": type, "x-dead-letter-exchange": this.deadLetterExchange },
+  private async assertTopology(connection: amqp.ChannelModel): Promise<void> {
+    await declareTopology(connection, this, {
+      queueType: this.options.queueType ?? "quorum",
+      maxLength: this.options.maxLength ?? 0,
+      deadLetterMaxLength: this.options.deadLetterMaxLength ?? 0,
+      ...(this.options.onUnbounded ? { onUnbounded: this.options.onUnbounded } : {}),
     });
   }
 

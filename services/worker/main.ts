@@ -8,7 +8,9 @@ import { loadServiceConfig, redactConfig, ServiceConfigError } from "../core/con
 import { openDependencies } from "../core/dependencies.js";
 import { closeAll, coerceError } from "../core/errors.js";
 import { createLogger } from "../core/logger.js";
+import { JobRetention } from "../core/jobs/retention.js";
 import { createMetrics } from "../core/metrics.js";
+import { createStorageMetrics } from "../core/storage-metrics.js";
 import { createHandlerRegistry, HandlerModuleError, loadHandlerModules } from "../handlers/index.js";
 import { startHealthServer } from "./health.js";
 import { onShutdownSignals } from "./signals.js";
@@ -44,6 +46,18 @@ async function main(): Promise<void> {
   }
   const metrics = createMetrics({ labels: { service: "worker" } });
   const deps = await openDependencies(config, { metrics, onError });
+  const storageMetrics = createStorageMetrics(metrics.registry, {
+    queue: deps.queue,
+    maxLength: config.queueMaxLength,
+    deadLetterMaxLength: config.deadLetterMaxLength,
+  });
+  const retention = new JobRetention(deps.pool, {
+    window: config.retention,
+    batchSize: config.retentionBatchSize,
+    batchPauseMs: config.retentionBatchPauseMs,
+    partitionSeconds: config.retentionPartitionSeconds,
+    onError: (err) => log.warn({ err }, "retention"),
+  });
   const worker = new Worker({
     workerId: config.workerId,
     leaseMs: config.leaseMs,
@@ -56,6 +70,9 @@ async function main(): Promise<void> {
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     unknownTypeRetryMs: config.unknownTypeRetryMs,
     unknownTypeFailAfterMs: config.unknownTypeFailAfterMs,
+    retention,
+    retentionIntervalMs: config.retentionIntervalMs,
+    storageMetrics,
     repo: deps.repo,
     queue: deps.queue,
     cache: deps.cache,

@@ -1,10 +1,17 @@
 // The reaper and the sweeper, run by every worker on jittered timers. Both are safe with many
 // workers at once: the repository selects their rows with `for update skip locked`.
 //   reaper:  RUNNING jobs whose lease expired → PENDING (dispatched again here) or FAILED.
-//   sweeper: PENDING jobs whose dispatch the broker never confirmed → published again.
+//   sweeper: PENDING jobs whose dispatch the broker never confirmed → published again (also
+//            the jobs a full job queue refused: docs/storage.md).
+//   retention: final jobs past retention deleted in small batches, audit partitions created
+//            ahead and dropped whole when expired (core/jobs/retention.ts), cache entries of
+//            deleted jobs removed.
 
-import { dispatchJob } from "../core/dispatch.js";
+import { dispatchJob, dispatchResult } from "../core/dispatch.js";
 import { coerceError } from "../core/errors.js";
+import type { JobRetention } from "../core/jobs/retention.js";
+import { isPublishRejected } from "../core/queue-topology.js";
+import type { StorageMetrics } from "../core/storage-metrics.js";
 import type { JobCache } from "../core/cache.js";
 import type { JobRepository } from "../core/jobs/repository.js";
 import type { Logger } from "../core/logger.js";
@@ -24,6 +31,11 @@ export interface MaintenanceOptions {
   readonly sweepAfterMs: number;
   /** Re-send PENDING jobs whose confirmed dispatch is older than this; 0 = never. */
   readonly redispatchAfterMs?: number;
+  /** Deletes expired jobs and audit partitions; none = keep everything. */
+  readonly retention?: JobRetention;
+  /** @default 60000 */
+  readonly retentionIntervalMs?: number;
+  readonly storageMetrics?: StorageMetrics;
 }
 
 export class Maintenance {
@@ -31,19 +43,24 @@ export class Maintenance {
   private running = new Set<Promise<unknown>>();
   private stopped = true;
   private handledRepairAt: number | null = null;
+  /** Set by stop(): a retention pass in progress ends after its current batch. */
+  private halting = false;
 
   constructor(private readonly o: MaintenanceOptions) {}
 
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.halting = false;
     this.schedule(() => this.reapOnce(), this.o.reaperIntervalMs);
     this.schedule(() => this.sweepOnce(), this.o.sweeperIntervalMs);
+    if (this.o.retention) this.schedule(() => this.retainOnce(), this.o.retentionIntervalMs ?? 60_000);
   }
 
   /** Stops the timers and waits for a pass in progress. Safe to call twice. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halting = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await Promise.allSettled([...this.running]);
@@ -58,7 +75,7 @@ export class Maintenance {
       await this.o.cache?.put(job);
       if (job.state === "PENDING" && this.o.queue.isConnected()) {
         const r = await dispatchJob(this.o.queue, this.o.repo, job);
-        this.o.metrics?.dispatches.inc({ source: "reaper", result: r.dispatched ? "ok" : "error" });
+        this.o.metrics?.dispatches.inc({ source: "reaper", result: dispatchResult(r) });
       }
     }
     return reaped.length;
@@ -78,7 +95,9 @@ export class Maintenance {
       this.o.metrics?.dispatches.inc({ source: "sweeper", result: "ok" }, dispatched.length);
       this.o.log?.info({ count: dispatched.length }, "swept undispatched jobs");
     }
-    if (failed.length > 0) this.o.metrics?.dispatches.inc({ source: "sweeper", result: "error" }, failed.length);
+    const rejected = failed.filter((f) => isPublishRejected(f.error)).length;
+    if (rejected > 0) this.o.metrics?.dispatches.inc({ source: "sweeper", result: "rejected" }, rejected);
+    if (failed.length > rejected) this.o.metrics?.dispatches.inc({ source: "sweeper", result: "error" }, failed.length - rejected);
     return dispatched.length;
   }
 
@@ -106,6 +125,30 @@ export class Maintenance {
       this.o.metrics?.dispatches.inc({ source: "repair", result: "ok" }, total);
       this.o.log?.warn({ count: total }, "re-dispatched the jobs whose messages the repaired queue lost");
     }
+  }
+
+  /**
+   * One retention pass: partitions first (create ahead, drop expired), then the batched
+   * deletion of expired jobs and their cache entries. Returns how many jobs it deleted.
+   */
+  async retainOnce(): Promise<number> {
+    const retention = this.o.retention;
+    if (!retention) return 0;
+    const { created, dropped } = await retention.maintainPartitions();
+    if (created.length > 0) this.o.log?.info({ partitions: created }, "created audit partitions");
+    if (dropped.dropped.length > 0) {
+      this.o.storageMetrics?.partitionsDropped.inc(dropped.dropped.length);
+      this.o.log?.info({ partitions: dropped.dropped, survivorsMoved: dropped.survivorsMoved }, "dropped expired audit partitions");
+    }
+    const deleted = await retention.deleteExpired(
+      async (ids, state) => {
+        this.o.storageMetrics?.retentionDeleted.inc({ state }, ids.length);
+        await this.o.cache?.deleteMany(ids);
+      },
+      () => this.halting,
+    );
+    if (deleted > 0) this.o.log?.info({ count: deleted }, "deleted jobs past retention");
+    return deleted;
   }
 
   private schedule(pass: () => Promise<unknown>, intervalMs: number): void {

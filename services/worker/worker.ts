@@ -3,10 +3,12 @@
 // claim as fencing token. Messages for jobs that are not claimable are acked and dropped.
 // Delivery is at least once; the recorded outcome is exactly once.
 
-import { dispatchJob } from "../core/dispatch.js";
+import { dispatchJob, dispatchResult } from "../core/dispatch.js";
 import { coerceError, isRetryableError } from "../core/errors.js";
 import type { JobCache } from "../core/cache.js";
 import type { JobRepository } from "../core/jobs/repository.js";
+import type { JobRetention } from "../core/jobs/retention.js";
+import type { StorageMetrics } from "../core/storage-metrics.js";
 import type { Job, TransitionOutcome } from "../core/jobs/types.js";
 import type { Logger } from "../core/logger.js";
 import type { Metrics } from "../core/metrics.js";
@@ -36,6 +38,11 @@ export interface WorkerOptions {
    * has the type, instead of circling forever. @default 86400000 (24 h)
    */
   readonly unknownTypeFailAfterMs?: number;
+  /** Retention pass of the maintenance loop (docs/storage.md); none = keep everything. */
+  readonly retention?: JobRetention;
+  /** @default 60000 */
+  readonly retentionIntervalMs?: number;
+  readonly storageMetrics?: StorageMetrics;
   /** How long drain() waits for in-flight jobs before releasing them. */
   readonly shutdownTimeoutMs: number;
   readonly repo: JobRepository;
@@ -78,6 +85,8 @@ export class Worker {
       sweeperIntervalMs: o.sweeperIntervalMs,
       sweepAfterMs: o.sweepAfterMs,
       redispatchAfterMs: o.redispatchAfterMs ?? 0,
+      ...(o.retention ? { retention: o.retention, retentionIntervalMs: o.retentionIntervalMs ?? 60_000 } : {}),
+      ...(o.storageMetrics ? { storageMetrics: o.storageMetrics } : {}),
       ...(o.metrics ? { metrics: o.metrics } : {}),
       ...(o.log ? { log: o.log } : {}),
     });
@@ -148,8 +157,9 @@ export class Worker {
     }
     if (!claimed.ok) {
       if (claimed.code === "not_found") {
-        // No such job: not a duplicate but a message this system never sent (forged, or another
-        // system's on a shared broker). Nothing to run; say so where an operator looks.
+        // No such job: a message this system never sent (forged, or another system's on a shared
+        // broker), or one for a job retention already deleted (docs/storage.md).
+        // Nothing to run; say so where an operator looks.
         this.o.log?.warn({ jobId, reason: claimed.message }, "message for an unknown job dropped");
         return "ack";
       }
@@ -299,7 +309,7 @@ export class Worker {
         const wait = await this.o.repo.msUntilDue(job.id);
         if (wait > 0) return this.scheduleRetry(job, wait);
         const r = await dispatchJob(this.o.queue, this.o.repo, job);
-        this.o.metrics?.dispatches.inc({ source: "retry", result: r.dispatched ? "ok" : "error" });
+        this.o.metrics?.dispatches.inc({ source: "retry", result: dispatchResult(r) });
       } catch (err) {
         this.o.log?.warn({ jobId: job.id, err: coerceError(err) }, "retry dispatch failed; the sweeper will send it");
       }

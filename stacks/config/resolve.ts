@@ -8,6 +8,7 @@ import { displayPath, readPresetSource } from "../../presets/index.js";
 import { derive, presetIssues, type DerivedSettings } from "../../presets/derive.js";
 import type { PresetContext } from "../../presets/cross-checks.js";
 import { PresetSchema, type Preset } from "../../presets/schema.js";
+import { retentionTierIssues } from "../../presets/storage-sizing.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { environmentIssues } from "./environment-checks.js";
 import { resolveHandlers, type HandlerSelection } from "./handlers.js";
@@ -103,6 +104,10 @@ export function resolveEnvironmentSource(name: string, source: YamlSource, optio
   // The checks whose sections parsed run even when others did not.
   const checked = parsedPreset.success ? parsedPreset.data : parsedSections(merged);
   for (const ti of presetIssues(checked, context)) issues.push(blame(ti.path.replace(/\[(\d+)\]/g, ".$1").split("."), ti.message, ti.related));
+  // A retention under an hour in a prod-like tier is most likely a unit typo (docs/storage.md).
+  if (environment && isProdLike(environment.tier) && checked.retention) {
+    for (const ti of retentionTierIssues(checked as Preset, environment.tier)) issues.push(blame(ti.path.split("."), ti.message, ti.related));
+  }
   if (issues.length > 0 || !environment || !parsedPreset.success) throw new ConfigError(issues);
   const preset = parsedPreset.data;
 

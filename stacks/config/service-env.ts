@@ -4,6 +4,7 @@
  * by both targets and by `jobstack local`. Connection URLs and the API token are secrets and are
  * added by the caller (Terraform variables on the targets, local defaults in `jobstack local`).
  */
+import { retentionSeconds } from "../../presets/retention.js";
 import type { ResolvedEnvironment } from "./resolve.js";
 
 export type ServiceRole = "api" | "worker";
@@ -36,6 +37,9 @@ export function serviceEnvironment(env: ResolvedEnvironment, role: ServiceRole):
     WORKER_CONCURRENCY: String(preset.worker.concurrency),
     // Both roles load the same modules: the api refuses at submit what no worker could run.
     JOB_HANDLER_MODULES: env.handlers.modules.join(","),
+    // Both roles declare the queues, so both carry the bounds (docs/storage.md).
+    QUEUE_MAX_LENGTH: String(preset.rabbitmq.maxQueueLength),
+    DEAD_LETTER_MAX_LENGTH: String(preset.rabbitmq.maxDeadLetterLength),
   };
   if (role === "api") {
     return {
@@ -51,6 +55,19 @@ export function serviceEnvironment(env: ResolvedEnvironment, role: ServiceRole):
     ...common,
     HEALTH_PORT: String(WORKER_HEALTH_PORT),
     DB_POOL_SIZE: String(preset.worker.dbPoolSize),
+    ...retentionEnv(env),
     ...runtimeEnv,
+  };
+}
+
+/** The retention pass runs in the workers; seconds, 0 = forever (services/core/config.ts). */
+function retentionEnv(env: ResolvedEnvironment): Record<string, string> {
+  const r = retentionSeconds(env.preset.retention);
+  return {
+    RETENTION_COMPLETED_SECONDS: String(r.completed),
+    RETENTION_FAILED_SECONDS: String(r.failed),
+    RETENTION_CANCELLED_SECONDS: String(r.cancelled),
+    RETENTION_INTERVAL_MS: String(r.intervalSeconds * 1000),
+    RETENTION_PARTITION_SECONDS: String(r.partitionSeconds),
   };
 }

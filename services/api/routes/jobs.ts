@@ -8,7 +8,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
-import { dispatchJob } from "../../core/dispatch.js";
+import { dispatchJob, dispatchResult } from "../../core/dispatch.js";
 import type { Job, TransitionOutcome } from "../../core/jobs/types.js";
 import { requireRole } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
@@ -117,8 +117,11 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, dispatch: D
 export function jobDispatcher(deps: Pick<ApiDeps, "queue" | "repo" | "metrics">): Dispatcher {
   return async (job, source, log) => {
     const outcome = await dispatchJob(deps.queue, deps.repo, job);
-    deps.metrics.dispatches.inc({ source, result: outcome.dispatched ? "ok" : "error" });
-    if (outcome.error) {
+    const result = dispatchResult(outcome);
+    deps.metrics.dispatches.inc({ source, result });
+    // A full queue refuses every publish until it drains: counted, not logged per job.
+    if (result === "rejected") log.debug({ jobId: job.id }, "job queue full; the sweeper will publish the job");
+    else if (outcome.error) {
       log.warn({ jobId: job.id, err: outcome.error, published: outcome.dispatched }, "dispatch incomplete; the sweeper will publish the job");
     }
   };

@@ -199,9 +199,14 @@ audit as (
 )
 select ${JOB_COLUMNS} from inserted`;
 
-/** $1 job id → its audit log, oldest first. */
+/**
+ * $1 job id → its audit log, oldest first; none when the job does not exist (a job deleted by
+ * retention leaves its audit rows until their partition is dropped: they are not shown).
+ */
 export const listTransitions = `
-select * from job_transitions where job_id = $1::uuid order by seq`;
+select * from job_transitions
+where job_id = $1::uuid and exists (select 1 from jobs where id = $1::uuid)
+order by seq`;
 
 /**
  * Marks the current PENDING spell as dispatched. $1 id, $2 claim → one row updated, or none when the job

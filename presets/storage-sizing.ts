@@ -1,0 +1,150 @@
+/**
+ * Storage sizing of Postgres from a preset's throughput profile and retention (docs/storage.md),
+ * and the cross-checks that come with it:
+ *   - the volume (postgres.storageGiB) holds the retention window's rows plus headroom for WAL
+ *     (max_wal_size) and vacuum;
+ *   - prod-like tiers keep every final job at least an hour (checked in stacks/config, which
+ *     knows the tier: retentionTierIssues).
+ *
+ * Bytes per job, measured by `npm run bench -- --only storage` (bench/storage.ts: 20,000 jobs
+ * submitted, claimed and completed through the repository, 3 audit rows each, a 110-byte payload
+ * and a 44-byte result, vacuumed; Postgres 15): the jobs row with its indexes 740 bytes, the
+ * audit rows with their index 486 bytes, 1,226 bytes a job. The jobs row grows with the payload
+ * and result, so the sizing counts JOB_ROW_BASE_BYTES plus the profile's payloadBytes.
+ *
+ *   kept jobs      = rate × ((1 − f) × completed + f × failed)             (f = failedPercent / 100)
+ *   kept audit     = rate × (max(completed, cancelled) + 2 × partition span + f × (failed − that))
+ *                    audit partitions go whole, one span after the window (services/core/jobs/retention.ts)
+ *   data           = (kept jobs × job row + kept audit × AUDIT_BYTES_PER_JOB) × VACUUM_HEADROOM
+ *   needed         = data + max_wal_size + FREE_FRACTION × volume
+ *   holds N days   = (volume × (1 − FREE_FRACTION) − max_wal_size) / (rate × 86,400 × bytes a job × VACUUM_HEADROOM)
+ */
+import type { Preset } from "./schema.js";
+import { formatSeconds, retentionSeconds } from "./retention.js";
+import type { TuningIssue } from "./tuning/issues.js";
+
+/** The jobs row and its indexes without payload and result (740 measured − 154 of them). */
+export const JOB_ROW_BASE_BYTES = 586;
+/** Three audit rows (submitted, claimed, completed) and their (job_id, seq) index. */
+export const AUDIT_BYTES_PER_JOB = 486;
+/**
+ * Dead rows wait for autovacuum, which runs once 20 % of a table is dead
+ * (autovacuum_vacuum_scale_factor 0.2) and returns the space for reuse, not to the disk.
+ */
+export const VACUUM_HEADROOM = 1.25;
+/** Kept free on the volume: checkpoints, temporary files, the audit partition being moved. */
+export const FREE_FRACTION = 0.1;
+
+const GIB = 1024 ** 3;
+
+export interface StorageSizing {
+  readonly jobsPerSecond: number;
+  readonly bytesPerJob: number;
+  /** Rows of `jobs` in steady state; null when a retention is forever (grows without bound). */
+  readonly jobsKept: number | null;
+  readonly auditRowsKept: number | null;
+  readonly dataBytes: number | null;
+  readonly walBytes: number;
+  readonly neededBytes: number | null;
+  readonly volumeBytes: number;
+  /** Days of submissions the volume holds at jobsPerSecond, ignoring retention. */
+  readonly holdsDays: number;
+}
+
+/** Parses a Postgres size as PGTune prints it ("4GB", "512MB", "64kB") into bytes. */
+export function parsePgSize(text: string): number {
+  const m = /^(\d+)(kB|MB|GB|TB)?$/.exec(text);
+  if (!m) throw new Error(`not a Postgres size: ${text}`);
+  const unit = { kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[m[2] ?? "kB"] ?? 1024;
+  return Number(m[1]) * unit;
+}
+
+/** The sizing of a preset, or null when it has no throughput profile. `maxWalSize` as derived ("4GB"). */
+export function storageSizing(p: Preset, maxWalSize: string): StorageSizing | null {
+  if (!p.throughput) return null;
+  const r = retentionSeconds(p.retention);
+  const rate = p.throughput.jobsPerSecond;
+  const f = p.throughput.failedPercent / 100;
+  const jobRow = JOB_ROW_BASE_BYTES + p.throughput.payloadBytes;
+  const bytesPerJob = jobRow + AUDIT_BYTES_PER_JOB;
+  const walBytes = parsePgSize(maxWalSize);
+  const volumeBytes = p.postgres.storageGiB * GIB;
+  const usable = volumeBytes * (1 - FREE_FRACTION) - walBytes;
+  const holdsDays = Math.max(0, usable) / (rate * 86_400 * bytesPerJob * VACUUM_HEADROOM);
+  const forever = r.completed === 0 || r.failed === 0 || r.cancelled === 0;
+  if (forever) {
+    return { jobsPerSecond: rate, bytesPerJob, jobsKept: null, auditRowsKept: null, dataBytes: null, walBytes, neededBytes: null, volumeBytes, holdsDays };
+  }
+  const bulk = Math.max(r.completed, r.cancelled);
+  const jobsKept = rate * ((1 - f) * r.completed + f * r.failed);
+  const auditJobs = rate * (bulk + 2 * r.partitionSeconds + f * Math.max(0, r.failed - bulk));
+  const dataBytes = (jobsKept * jobRow + auditJobs * AUDIT_BYTES_PER_JOB) * VACUUM_HEADROOM;
+  const neededBytes = dataBytes + walBytes + FREE_FRACTION * volumeBytes;
+  return {
+    jobsPerSecond: rate,
+    bytesPerJob,
+    jobsKept: Math.round(jobsKept),
+    auditRowsKept: Math.round(auditJobs * 3),
+    dataBytes,
+    walBytes,
+    neededBytes,
+    volumeBytes,
+    holdsDays,
+  };
+}
+
+const gib = (b: number) => (b / GIB).toFixed(1);
+
+/** "holds about N days at M jobs/s", for `jobstack explain`. */
+export function describeSizing(s: StorageSizing): string {
+  const days = s.holdsDays >= 10 ? Math.round(s.holdsDays).toString() : s.holdsDays.toFixed(1);
+  const base = `holds about ${days} days at ${s.jobsPerSecond} jobs/s`;
+  if (s.neededBytes === null) return `${base}; a retention is forever, so it fills up`;
+  return `${base}; the retention window needs ${gib(s.neededBytes)} of ${gib(s.volumeBytes)} GiB`;
+}
+
+/** The volume must hold the retention window with headroom; `maxWalSize` as derived. */
+export function storageIssues(p: Preset, maxWalSize: string): TuningIssue[] {
+  const issues: TuningIssue[] = [];
+  const r = retentionSeconds(p.retention);
+  if (r.intervalSeconds === 0) {
+    issues.push({ path: "retention.interval", message: "retention.interval (forever) must be a duration: how often the retention pass runs, e.g. 1m" });
+  }
+  if (r.partitionSeconds === 0) {
+    issues.push({ path: "retention.partition", message: "retention.partition (forever) must be a duration: the span of one audit partition, e.g. 1d" });
+  }
+  const s = storageSizing(p, maxWalSize);
+  if (!s || s.neededBytes === null || s.dataBytes === null) return issues;
+  if (s.neededBytes > s.volumeBytes) {
+    const ret = p.retention;
+    issues.push({
+      path: "postgres.storageGiB",
+      related: ["retention.completed", "retention.failed", "retention.cancelled", "throughput.jobsPerSecond"],
+      message:
+        `postgres.storageGiB (${p.postgres.storageGiB}) cannot hold retention (completed ${ret.completed}, failed ${ret.failed}, ` +
+        `cancelled ${ret.cancelled}) at throughput.jobsPerSecond (${s.jobsPerSecond}): ${s.jobsKept} jobs × ${s.bytesPerJob} bytes ` +
+        `need ${gib(s.dataBytes)} GiB with vacuum headroom, plus max_wal_size ${gib(s.walBytes)} GiB and ${FREE_FRACTION * 100}% free = ` +
+        `${gib(s.neededBytes)} GiB; raise postgres.storageGiB or shorten retention (the volume holds about ${s.holdsDays.toFixed(1)} days)`,
+    });
+  }
+  return issues;
+}
+
+/** Below this, a prod-like tier refuses a retention: a unit typo (7 for 7d) would delete jobs minutes after they finish. */
+export const PROD_MIN_RETENTION_SECONDS = 3600;
+
+/** Retention in a prod-like tier: at least an hour for every final state (forever is fine). */
+export function retentionTierIssues(p: Preset, tier: string): TuningIssue[] {
+  const r = retentionSeconds(p.retention);
+  const issues: TuningIssue[] = [];
+  for (const key of ["completed", "failed", "cancelled"] as const) {
+    const s = r[key];
+    if (s !== 0 && s < PROD_MIN_RETENTION_SECONDS) {
+      issues.push({
+        path: `retention.${key}`,
+        message: `retention.${key} (${p.retention[key]}) is under 1h, which tier (${tier}) refuses as prod-like: finished jobs would vanish ${formatSeconds(s)} after they end; use at least 1h`,
+      });
+    }
+  }
+  return issues;
+}

@@ -1,0 +1,103 @@
+// The broker topology of one job queue: the dead-letter exchange and queue, and the job queue,
+// each bounded by a maximum length with `overflow: reject-publish` (docs/storage.md).
+//
+// A full job queue nacks the publish: the api's dispatch (or the sweeper's) fails, the job stays
+// PENDING and undispatched in Postgres, and the sweeper sends it once the queue has room again.
+// Nothing is lost and the api still answers 202. A full dead-letter queue keeps its oldest
+// messages and drops new dead letters (they are counted by jobstack_dead_lettered_total).
+//
+// Upgrades: RabbitMQ refuses to redeclare a queue with other arguments (406 PRECONDITION_FAILED
+// closes the channel). A queue declared by an older release without the bound is therefore used
+// as it is, passively, and `onUnbounded` says so; the operator bounds it with a policy, which
+// applies to existing queues (docs/storage.md, "Upgrading an existing queue"):
+//   rabbitmqctl set_policy --apply-to queues jobstack-bounds '^jobs$' \
+//     '{"max-length":1000000,"overflow":"reject-publish"}'
+// Declaring in each process (not only as a policy) keeps the bound in every deployment, `jobstack
+// local` and the tests, which have no policy; where both exist, RabbitMQ applies the lower limit.
+
+import type amqp from "amqplib";
+
+export interface TopologyNames {
+  readonly queue: string;
+  readonly deadLetterExchange: string;
+  readonly deadLetterQueue: string;
+}
+
+export interface TopologyOptions {
+  readonly queueType: "quorum" | "classic";
+  /** Ready messages the job queue holds before it refuses publishes; 0 = unbounded. */
+  readonly maxLength: number;
+  /** The same for the dead-letter queue; 0 = unbounded. */
+  readonly deadLetterMaxLength: number;
+  /** Called for each queue found declared without the bound (an older release made it). */
+  readonly onUnbounded?: (queue: string, err: Error) => void;
+}
+
+/** The x-arguments of a bounded queue. */
+export function boundArguments(type: "quorum" | "classic", maxLength: number): Record<string, unknown> {
+  return {
+    "x-queue-type": type,
+    ...(maxLength > 0 ? { "x-max-length": maxLength, "x-overflow": "reject-publish" } : {}),
+  };
+}
+
+/** True when the broker refused a confirmed publish (a full queue with reject-publish nacks it). */
+export function isPublishRejected(err: unknown): boolean {
+  return err instanceof Error && /message nacked/i.test(err.message);
+}
+
+function isPreconditionFailed(err: unknown): boolean {
+  return (err as { code?: unknown })?.code === 406 || /PRECONDITION_FAILED/.test(String((err as Error)?.message));
+}
+
+/**
+ * Declares the topology on short-lived channels of `connection`, so a refused declaration never
+ * closes a channel the caller uses.
+ */
+export async function declareTopology(connection: amqp.ChannelModel, names: TopologyNames, o: TopologyOptions): Promise<void> {
+  const ch = await connection.createChannel();
+  try {
+    await ch.assertExchange(names.deadLetterExchange, "fanout", { durable: true });
+  } finally {
+    await ch.close().catch(() => undefined);
+  }
+  await declareQueue(connection, names.deadLetterQueue, boundArguments(o.queueType, o.deadLetterMaxLength), o);
+  const bind = await connection.createChannel();
+  try {
+    await bind.bindQueue(names.deadLetterQueue, names.deadLetterExchange, "");
+  } finally {
+    await bind.close().catch(() => undefined);
+  }
+  await declareQueue(
+    connection,
+    names.queue,
+    { ...boundArguments(o.queueType, o.maxLength), "x-dead-letter-exchange": names.deadLetterExchange },
+    o,
+  );
+}
+
+async function declareQueue(connection: amqp.ChannelModel, queue: string, args: Record<string, unknown>, o: TopologyOptions): Promise<void> {
+  const ch = await connection.createChannel();
+  // The broker closes the channel on a refused declaration; the error then arrives here too.
+  ch.on("error", () => undefined);
+  try {
+    await ch.assertQueue(queue, { durable: true, arguments: args });
+    await ch.close().catch(() => undefined);
+    return;
+  } catch (err) {
+    if (!isPreconditionFailed(err)) throw err;
+    o.onUnbounded?.(
+      queue,
+      new Error(
+        `queue ${queue} exists with other arguments (declared by an older release, without the length bound); ` +
+          `using it as it is: bound it with a policy (docs/storage.md)`,
+      ),
+    );
+  }
+  const check = await connection.createChannel();
+  try {
+    await check.checkQueue(queue);
+  } finally {
+    await check.close().catch(() => undefined);
+  }
+}
