@@ -6,6 +6,7 @@
 // duplicated, stale or reordered message can never carry a wrong payload.
 
 import amqp from "amqplib";
+import { AmqpEndpoints } from "./amqp-endpoints.js";
 import { coerceError, TimeoutError, withTimeout } from "./errors.js";
 import { isUuid } from "./uuid.js";
 
@@ -14,6 +15,7 @@ export type Disposition = "ack" | "requeue";
 export type MessageHandler = (jobId: string) => Promise<Disposition>;
 
 export interface JobQueueOptions {
+  /** One AMQP URL, or several nodes of a cluster tried in turn (services/core/amqp-endpoints.ts). */
   readonly url: string;
   /** Queue name; the dead-letter exchange and queue are `<queue>.dlx` and `<queue>.dead`. */
   readonly queue: string;
@@ -67,8 +69,10 @@ export class JobQueue {
   private handler: MessageHandler | null = null;
   private waiters: Array<() => void> = [];
   private wakeLoop: (() => void) | null = null;
+  private readonly endpoints: AmqpEndpoints;
 
   constructor(private readonly options: JobQueueOptions) {
+    this.endpoints = new AmqpEndpoints(options.url);
     this.queue = options.queue;
     this.deadLetterExchange = `${options.queue}.dlx`;
     this.deadLetterQueue = `${options.queue}.dead`;
@@ -195,7 +199,8 @@ export class JobQueue {
   }
 
   private async open(): Promise<Session> {
-    const connection = await amqp.connect(this.options.url, { timeout: this.options.connectTimeoutMs ?? 3_000 });
+    // Each attempt goes to the next node of the list, so a dead node is skipped on the retry.
+    const connection = await amqp.connect(this.endpoints.next(), { timeout: this.options.connectTimeoutMs ?? 3_000 });
     try {
       let markClosed!: () => void;
       const closed = new Promise<void>((r) => (markClosed = r));

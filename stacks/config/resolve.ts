@@ -9,6 +9,8 @@ import { derive, presetIssues, type DerivedSettings } from "../../presets/derive
 import { PresetSchema, type Preset } from "../../presets/schema.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { environmentIssues } from "./environment-checks.js";
+import { externalConnectionIssues } from "./ha-checks.js";
+import { connectionBudget } from "../../presets/cross-checks.js";
 import { deepMerge, leafPaths, touchedBy } from "./merge.js";
 import { EnvironmentSchema, isProdLike, type Environment } from "./schema.js";
 import { readYamlFile, type YamlSource } from "./yaml.js";
@@ -86,7 +88,15 @@ export function resolveEnvironmentSource(name: string, source: YamlSource, optio
     throw new ConfigError(issues);
   }
   const preset = parsedPreset.data;
-  for (const ti of presetIssues(preset)) issues.push(blame(ti.path.replace(/\[(\d+)\]/g, ".$1").split("."), ti.message, ti.related));
+  for (const ti of presetIssues(preset)) {
+    // With an external Postgres the preset's max_connections configures nothing; the budget is
+    // checked against the declared external.postgres.maxConnections instead (below).
+    if (environment.external.postgres && ti.path === "postgres.maxConnections") continue;
+    issues.push(blame(ti.path.replace(/\[(\d+)\]/g, ".$1").split("."), ti.message, ti.related));
+  }
+  for (const i of externalConnectionIssues(environment, connectionBudget(preset))) {
+    issues.push({ file: source.file, path: i.path, message: i.message, line: source.lineOf(i.path.split(".")) });
+  }
   if (issues.length > 0) throw new ConfigError(issues);
 
   return {
