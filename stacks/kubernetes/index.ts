@@ -29,14 +29,12 @@ import type { ServiceName, ServiceSpec, Topology } from "../topology.js";
 import { ApiExposure } from "./api-exposure.js";
 import { AppWorkload } from "./app-workload.js";
 import { DataService } from "./data-service.js";
-import { systemLabels } from "./labels.js";
+import { systemLabels, TIER_LABEL } from "./labels.js";
 import { MigrationJob } from "./migration-job.js";
 import { NetworkPolicies } from "./network-policies.js";
 import { RabbitmqCluster } from "./rabbitmq-cluster.js";
 import { SystemSecret } from "./secrets.js";
 
-/** Namespace label naming the environment's tier (dev, staging, prod). */
-export const TIER_LABEL = "jobstack.dev/tier";
 
 export interface KubernetesSystemProps {
   readonly env: ResolvedEnvironment;

@@ -58,7 +58,7 @@ describe("jobstack validate", () => {
   it("exits 1 from a real process, with a JUnit failure for the rule", () => {
     const p = spawnSync(process.execPath, [join(ROOT, "cli", "bin.js"), "validate", "--out", brokenOut, "--format", "junit"], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
     expect(p.status).toBe(1);
-    expect(p.stdout).toContain('<testsuite name="broken" tests="11" failures="1"');
+    expect(p.stdout).toContain('<testsuite name="broken" tests="14" failures="1"');
     expect(p.stdout).toMatch(/<testcase classname="jobstack\.validate\.broken" name="redis-eviction">\s*<failure message="docker_container\.[\w-]+: redis runs with maxmemory-policy noeviction, not allkeys-lru" type="redis-eviction">/);
     expect(p.stdout).toContain('<testcase classname="jobstack.validate.broken" name="health-check"></testcase>');
   });
