@@ -220,7 +220,7 @@ function kubernetesGraph(stack: SynthesizedStack, ws: readonly Workload[]): Topo
   const edges: GraphEdge[] = [];
   for (const from of pods) {
     for (const to of pods) {
-      if (from === to) continue;
+      // A pod to its own kind: only the clustered services admit that (RabbitMQ nodes to each other).
       const ports = to.ports.filter((p) => allowed(stack, from, to, p));
       if (ports.length > 0) edges.push({ from: from.id, to: to.id, label: ports.map((p) => p.number).join(",") });
     }

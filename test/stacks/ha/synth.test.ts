@@ -234,3 +234,22 @@ describe("the HA policy rules, each broken alone", () => {
     expect(violations("prod", json)).toEqual([expect.stringMatching(/app-spread — api has no PodDisruptionBudget/)]);
   });
 });
+
+describe("dev (Docker) with an external Postgres", () => {
+  const env = environmentVariant("dev", "dev-ext", (doc) => {
+    doc.external = { postgres: { host: "db.dev.example.com", database: "jobs", user: "dev", sslMode: "require", maxConnections: 100 } };
+  });
+  const json = synthEnvironment(env);
+
+  it("runs no Postgres container, points DATABASE_URL at the host, and graph draws it outside the network", () => {
+    expect(Object.values(json.resource.docker_container as Record<string, Json>).map((c) => c.name).sort()).toEqual(
+      ["jobstack-dev-ext-api", "jobstack-dev-ext-migrate", "jobstack-dev-ext-rabbitmq", "jobstack-dev-ext-redis", "jobstack-dev-ext-worker"],
+    );
+    const api = Object.values(json.resource.docker_container as Record<string, Json>).find((c) => c.name === "jobstack-dev-ext-api");
+    expect((api.env as string[]).find((e) => e.startsWith("DATABASE_URL="))).toMatch(/@db\.dev\.example\.com:5432\/jobs\?sslmode=require&uselibpqcompat=true$/);
+    const graph = topologyGraph({ name: "dev-ext", file: "", json });
+    expect(graph.services.find((s) => s.id === "postgres")).toMatchObject({ external: true, image: "db.dev.example.com:5432" });
+    expect(graph.edges.filter((e) => e.to === "postgres").map((e) => e.from).sort()).toEqual(["api", "migrate", "worker"]);
+    expect(violations("dev-ext", json)).toEqual([]);
+  });
+});
