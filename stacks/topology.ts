@@ -25,6 +25,7 @@ export type ServiceName = "api" | "worker" | "migrate" | "postgres" | "redis" | 
 /** The five long-running services every environment has. */
 export const CORE_SERVICES = ["api", "worker", "postgres", "redis", "rabbitmq"] as const satisfies readonly ServiceName[];
 export const DATA_SERVICES = ["postgres", "redis", "rabbitmq"] as const satisfies readonly ServiceName[];
+export type DataServiceName = (typeof DATA_SERVICES)[number];
 
 export type ImageSpec =
   | { readonly kind: "pull"; readonly ref: string }
@@ -104,13 +105,35 @@ export interface Edge {
   readonly from: ServiceName | "ingress";
   readonly to: ServiceName;
   readonly port: number;
+  /** Last port of a range starting at `port` (RabbitMQ's CLI tools). @default port */
+  readonly endPort?: number;
 }
+
+/**
+ * A data service run elsewhere (`external.*` in the environment file): not deployed; the app
+ * processes reach it at `host:port`, and the targets admit that egress (to `cidr` when given).
+ */
+export interface ExternalService {
+  readonly name: DataServiceName;
+  readonly host: string;
+  readonly port: number;
+  readonly cidr?: string;
+  /** The processes that connect to it. */
+  readonly clients: readonly ServiceName[];
+  /** One line for `explain` and `graph`, e.g. `db.example.com:5432/jobstack sslmode=verify-full`. */
+  readonly summary: string;
+}
+
+/** RabbitMQ's own traffic between the nodes of a cluster (docs/high-availability.md). */
+export const RABBITMQ_CLUSTER_PORTS = { epmd: 4369, distribution: 25672, cliFirst: 35672, cliLast: 35682 } as const;
 
 export interface Topology {
   readonly environment: string;
   readonly network: string;
   readonly services: readonly ServiceSpec[];
   readonly edges: readonly Edge[];
+  /** Data services the environment declares external; absent from `services`. @default none */
+  readonly external?: readonly ExternalService[];
   readonly rollout: { readonly maxSurge: number; readonly maxUnavailable: number };
 }
 
@@ -132,6 +155,56 @@ export const CONNECTION_SECRETS = {
   [TOKEN_ENV.submit]: { key: "api-token", parts: [raw("api-token")] },
   [TOKEN_ENV.operator]: { key: "operator-token", parts: [raw("operator-token")] },
 } as const satisfies Record<string, SecretValue>;
+
+/**
+ * The connection URLs for this environment: the bundled services by name, or an external
+ * service's declared host, port, user and TLS mode. Passwords stay secrets either way.
+ */
+export function connectionSecrets(env: ResolvedEnvironment) {
+  const ext = env.environment.external;
+  const pg = ext.postgres;
+  const mq = ext.rabbitmq;
+  const redis = ext.redis;
+  // node-postgres reads `require` as verify-full unless asked for libpq's meaning (encrypt only).
+  const sslQuery = (mode: string) => (mode === "require" ? "?sslmode=require&uselibpqcompat=true" : `?sslmode=${mode}`);
+  const enc = encodeURIComponent;
+  return {
+    DATABASE_URL: {
+      key: "database-url",
+      parts: pg
+        ? [`postgres://${enc(pg.user)}:`, url("postgres-password"), `@${hostPort(pg.host, pg.port)}/${enc(pg.database)}${sslQuery(pg.sslMode)}`]
+        : CONNECTION_SECRETS.DATABASE_URL.parts,
+    },
+    REDIS_URL: {
+      key: "redis-url",
+      parts: redis ? [`${redis.tls ? "rediss" : "redis"}://:`, url("redis-password"), `@${hostPort(redis.host, redis.port)}/0`] : CONNECTION_SECRETS.REDIS_URL.parts,
+    },
+    AMQP_URL: {
+      key: "amqp-url",
+      parts: mq
+        ? [`${mq.tls ? "amqps" : "amqp"}://${enc(mq.user)}:`, url("rabbitmq-password"), `@${hostPort(mq.host, externalRabbitmqPort(mq))}/${enc(mq.vhost)}`]
+        : CONNECTION_SECRETS.AMQP_URL.parts,
+    },
+    API_TOKEN: CONNECTION_SECRETS.API_TOKEN,
+  } as const satisfies Record<string, SecretValue>;
+}
+
+const hostPort = (host: string, port: number) => (host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`);
+const externalRabbitmqPort = (mq: { port?: number | undefined; tls: boolean }) => mq.port ?? (mq.tls ? 5671 : PORTS.rabbitmq);
+
+/** The external services an environment declares, in a fixed order. */
+export function externalServices(env: ResolvedEnvironment): ExternalService[] {
+  const { postgres: pg, rabbitmq: mq, redis } = env.environment.external;
+  const out: ExternalService[] = [];
+  const cidr = (c: string | undefined) => (c ? { cidr: c } : {});
+  if (pg) out.push({ name: "postgres", host: pg.host, port: pg.port, ...cidr(pg.cidr), clients: ["api", "worker", "migrate"], summary: `${hostPort(pg.host, pg.port)}/${pg.database} user ${pg.user} sslmode=${pg.sslMode}, max_connections ${pg.maxConnections}` });
+  if (redis) out.push({ name: "redis", host: redis.host, port: redis.port, ...cidr(redis.cidr), clients: ["api", "worker"], summary: `${hostPort(redis.host, redis.port)}${redis.tls ? " TLS (rediss://)" : " plain TCP"}` });
+  if (mq) {
+    const port = externalRabbitmqPort(mq);
+    out.push({ name: "rabbitmq", host: mq.host, port, ...cidr(mq.cidr), clients: ["api", "worker"], summary: `${hostPort(mq.host, port)} vhost ${mq.vhost} user ${mq.user}${mq.tls ? " TLS (amqps://)" : " plain TCP"}` });
+  }
+  return out;
+}
 
 function image(env: ResolvedEnvironment, which: "api" | "worker"): ImageSpec {
   const spec = env.environment.images[which];
@@ -156,7 +229,7 @@ function apiService(env: ResolvedEnvironment): ServiceSpec {
     image: image(env, "api"),
     command: ["api"],
     env: serviceEnvironment(env, "api"),
-    secretEnv: CONNECTION_SECRETS,
+    secretEnv: connectionSecrets(env),
     ports: [{ name: "http", containerPort: PORTS.api, ...(publish ? { publish } : {}) }],
     health: {
       liveness: { kind: "http", path: "/healthz", port: PORTS.api },
@@ -167,7 +240,7 @@ function apiService(env: ResolvedEnvironment): ServiceSpec {
     configFiles: [],
     resources: { cpu: p.cpu, memoryMiB: p.memoryMiB },
     replicas: p.replicas,
-    dependsOn: ["migrate", "postgres", "redis", "rabbitmq"],
+    dependsOn: ["migrate", ...bundled(env, ["postgres", "redis", "rabbitmq"])],
     security: NODE_SECURITY,
   };
 }
@@ -184,7 +257,7 @@ function workerService(env: ResolvedEnvironment): ServiceSpec {
     // A JVM worker image brings its own entrypoint; ours selects the role by command.
     command: jvm ? [] : ["worker"],
     env: { ...serviceEnvironment(env, "worker") },
-    secretEnv: { DATABASE_URL: CONNECTION_SECRETS.DATABASE_URL, REDIS_URL: CONNECTION_SECRETS.REDIS_URL, AMQP_URL: CONNECTION_SECRETS.AMQP_URL },
+    secretEnv: (({ DATABASE_URL, REDIS_URL, AMQP_URL }) => ({ DATABASE_URL, REDIS_URL, AMQP_URL }))(connectionSecrets(env)),
     ports: [{ name: "health", containerPort: PORTS.workerHealth }],
     health: { liveness: healthz, readiness: healthz, ...timing(env) },
     volumes: [],
@@ -194,7 +267,7 @@ function workerService(env: ResolvedEnvironment): ServiceSpec {
     ...(autoscaling
       ? { autoscaling: { minReplicas: autoscaling.minReplicas, maxReplicas: autoscaling.maxReplicas, targetCpuPercent: autoscaling.targetCpuPercent } }
       : {}),
-    dependsOn: ["migrate", "postgres", "redis", "rabbitmq"],
+    dependsOn: ["migrate", ...bundled(env, ["postgres", "redis", "rabbitmq"])],
     security: jvm ? { ...NODE_SECURITY, user: "10001:10001" } : NODE_SECURITY,
   };
 }
@@ -206,13 +279,13 @@ function migrateTask(env: ResolvedEnvironment): ServiceSpec {
     image: image(env, "api"),
     command: ["migrate"],
     env: { LOG_LEVEL: env.environment.logLevel },
-    secretEnv: { DATABASE_URL: CONNECTION_SECRETS.DATABASE_URL },
+    secretEnv: { DATABASE_URL: connectionSecrets(env).DATABASE_URL },
     ports: [],
     volumes: [],
     configFiles: [],
     resources: { cpu: Math.min(env.preset.api.cpu, 0.5), memoryMiB: Math.max(env.preset.api.memoryMiB, 128) },
     replicas: 1,
-    dependsOn: ["postgres"],
+    dependsOn: bundled(env, ["postgres"]),
     security: NODE_SECURITY,
   };
 }
@@ -280,7 +353,9 @@ function rabbitmqService(env: ResolvedEnvironment): ServiceSpec {
     volumes: [{ name: "rabbitmq-data", mountPath: "/var/lib/rabbitmq", sizeGiB: p.storageGiB }],
     configFiles: [{ name: "rabbitmq-conf", mountPath: "/etc/rabbitmq/conf.d/20-jobstack.conf", content: env.derived.rabbitmq.conf }],
     resources: { cpu: p.cpu, memoryMiB: p.memoryMiB },
-    replicas: 1,
+    // A cluster on Kubernetes (stacks/kubernetes/rabbitmq-cluster.ts); the config checks keep it
+    // to 1 or an odd number, and to 1 on Docker.
+    replicas: env.environment.rabbitmq.replicas,
     dependsOn: [],
     // The image's entrypoint writes the Erlang cookie under /var/lib/rabbitmq (a volume) and
     // may render config under /etc/rabbitmq, so the root stays writable; it still runs as 999.
@@ -288,23 +363,43 @@ function rabbitmqService(env: ResolvedEnvironment): ServiceSpec {
   };
 }
 
-const APP_EDGES = (from: ServiceName): Edge[] => [
-  { from, to: "postgres", port: PORTS.postgres },
-  { from, to: "redis", port: PORTS.redis },
-  { from, to: "rabbitmq", port: PORTS.rabbitmq },
+/** The data services of `names` that this environment deploys (the rest are external). */
+function bundled<T extends DataServiceName>(env: ResolvedEnvironment, names: readonly T[]): T[] {
+  return names.filter((n) => env.environment.external[n] === undefined);
+}
+
+/** Edges to bundled data services only; external ones are egress (Topology.external). */
+const APP_EDGES = (env: ResolvedEnvironment, from: ServiceName): Edge[] =>
+  [
+    { from, to: "postgres" as const, port: PORTS.postgres },
+    { from, to: "redis" as const, port: PORTS.redis },
+    { from, to: "rabbitmq" as const, port: PORTS.rabbitmq },
+  ].filter((e) => env.environment.external[e.to] === undefined);
+
+/** Epmd, distribution and CLI-tool ports between the nodes of a RabbitMQ cluster. */
+const CLUSTER_EDGES: Edge[] = [
+  { from: "rabbitmq", to: "rabbitmq", port: RABBITMQ_CLUSTER_PORTS.epmd },
+  { from: "rabbitmq", to: "rabbitmq", port: RABBITMQ_CLUSTER_PORTS.distribution },
+  { from: "rabbitmq", to: "rabbitmq", port: RABBITMQ_CLUSTER_PORTS.cliFirst, endPort: RABBITMQ_CLUSTER_PORTS.cliLast },
 ];
 
 export function buildTopology(env: ResolvedEnvironment): Topology {
+  const builders: Record<DataServiceName, (e: ResolvedEnvironment) => ServiceSpec> = { postgres: postgresService, redis: redisService, rabbitmq: rabbitmqService };
+  const data = bundled(env, DATA_SERVICES).map((name) => builders[name](env));
+  const external = externalServices(env);
+  const clustered = data.some((s) => s.name === "rabbitmq" && s.replicas > 1);
   return {
     environment: env.name,
     network: `jobstack-${env.name}`,
-    services: [postgresService(env), redisService(env), rabbitmqService(env), migrateTask(env), apiService(env), workerService(env)],
+    services: [...data, migrateTask(env), apiService(env), workerService(env)],
     edges: [
       { from: "ingress", to: "api", port: PORTS.api },
-      ...APP_EDGES("api"),
-      ...APP_EDGES("worker"),
-      { from: "migrate", to: "postgres", port: PORTS.postgres },
+      ...APP_EDGES(env, "api"),
+      ...APP_EDGES(env, "worker"),
+      ...(env.environment.external.postgres ? [] : [{ from: "migrate" as const, to: "postgres" as const, port: PORTS.postgres }]),
+      ...(clustered ? CLUSTER_EDGES : []),
     ],
+    ...(external.length > 0 ? { external } : {}),
     rollout: env.preset.rollout,
   };
 }

@@ -3,11 +3,17 @@
  * where it came from (preset file, the environment's overrides, or a formula) and, for derived
  * values, the formula's inputs. The JVM flags are shown even for a Node worker, so a team can
  * see what switching runtimes would do.
+ *
+ * A data service declared external (`external.*`) is not deployed, so the preset's server
+ * tuning for it (memory, PGTune settings, maxmemory, watermark, …) configures nothing: those rows
+ * say so. The client-side settings stay in force (pool sizes, the connection reserve), and the
+ * connection budget is checked against the declared `external.postgres.maxConnections`.
  */
 import { leafPaths } from "../../stacks/config/merge.js";
 import { commandSelection, loadEnvironments, serviceEnvironment, type ResolvedEnvironment } from "../../stacks/config/index.js";
 import { describeSizing } from "../../presets/storage-sizing.js";
 import { renderFittedTable, renderTable } from "../table.js";
+import { externalServices } from "../../stacks/topology.js";
 
 export interface ExplainRow {
   readonly key: string;
@@ -34,6 +40,12 @@ export function explainRows(env: ResolvedEnvironment): ExplainRow[] {
       value: env.handlers.modules.join(" ") || "(none: builtins only)",
       source: env.handlers.from === "environment" ? `${env.file} handlers` : "every module in handlers/ (the environment file has no handlers:)",
     },
+    {
+      key: "rabbitmq.replicas",
+      value: e.external.rabbitmq ? "(external)" : String(e.rabbitmq.replicas),
+      source: e.rabbitmq.replicas > 1 ? `${env.file} (a cluster; quorum queues on every node)` : env.file,
+    },
+    ...externalServices(env).map((x) => ({ key: `external.${x.name}`, value: x.summary, source: `${env.file} (not deployed${x.cidr ? `; egress to ${x.cidr}` : "; egress to any address on its port"})` })),
   ];
   const skip = new Set(["description", "rationale"]);
   for (const path of leafPaths(preset)) {
@@ -111,7 +123,23 @@ export function explainRows(env: ResolvedEnvironment): ExplainRow[] {
       rows.push({ key: `env: ${role} ${key}`, value, source: "stacks/config/service-env.ts" });
     }
   }
-  return rows;
+  return markExternal(env, rows);
+}
+
+/** Client-side settings that stay in force when the service is external. */
+const CLIENT_SIDE = new Set(["postgres.connectionReserve", "derived: postgres connections needed"]);
+
+/** Marks the server tuning of external services as not applicable, and checks the budget against the declared limit. */
+function markExternal(env: ResolvedEnvironment, rows: ExplainRow[]): ExplainRow[] {
+  const ext = env.environment.external;
+  return rows.map((row) => {
+    if (row.key === "derived: postgres connections needed" && ext.postgres) {
+      return { ...row, source: `${row.source} ≤ external.postgres.maxConnections ${ext.postgres.maxConnections}` };
+    }
+    const service = (["postgres", "redis", "rabbitmq"] as const).find((svc) => row.key.startsWith(`${svc}.`) || row.key.startsWith(`derived: ${svc} `));
+    if (!service || !ext[service] || CLIENT_SIDE.has(row.key)) return row;
+    return { ...row, source: `not applicable: ${service} is external (external.${service}), its server is not ours to tune` };
+  });
 }
 
 /** What `explain` fits its table to unless `--wide`: a common terminal width. */
@@ -131,6 +159,8 @@ export function explainCommand(opts: { env: string; preset?: string; json: boole
         values: env.preset,
         derived: env.derived,
         env: { api: serviceEnvironment(env, "api"), worker: serviceEnvironment(env, "worker") },
+        rabbitmqReplicas: env.environment.rabbitmq.replicas,
+        external: externalServices(env),
         rows,
       },
       null,

@@ -24,7 +24,8 @@ export interface AmqpLinkOptions<S extends LinkSession> {
   readonly name: string;
   /** Builds a session on a fresh connection; `link.step()` bounds each of its steps. */
   readonly setup: (connection: amqp.ChannelModel, link: AmqpLink<S>) => Promise<Omit<S, "connection" | "closed">>;
-  readonly url: string;
+  /** The URL of each connection attempt (a cluster's nodes in turn: services/core/amqp-endpoints.ts). */
+  readonly url: () => string;
   /** Limit of the TCP connect plus AMQP handshake. */
   readonly connectTimeoutMs: number;
   /** Limit of each later step (channel, declaration, basic.consume). */
@@ -171,7 +172,7 @@ export class AmqpLink<S extends LinkSession> {
   private async open(): Promise<S> {
     // amqplib's own `timeout` covers the socket until the handshake ends; the outer limit also
     // covers a broker that accepts the socket and then says nothing at all.
-    const connecting = amqp.connect(this.o.url, { timeout: this.o.connectTimeoutMs });
+    const connecting = amqp.connect(this.o.url(), { timeout: this.o.connectTimeoutMs });
     let connection: amqp.ChannelModel;
     try {
       connection = await withTimeout(connecting, this.o.connectTimeoutMs, `${this.o.name}: connecting`);

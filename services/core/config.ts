@@ -4,7 +4,8 @@
 // Variables (design §4 first, then the ones this implementation adds):
 //   DATABASE_URL        postgres://…                         required by every role
 //   REDIS_URL           redis://…                            api, worker
-//   AMQP_URL            amqp://…                             api, worker
+//   AMQP_URL            amqp://… (or a comma-separated list  api, worker
+//                       of cluster nodes: amqp-endpoints.ts)
 //   PORT                api HTTP port                        default 8080
 //   HEALTH_PORT         worker /healthz (and /metrics) port  default 8081
 //   HOST                address the api and the worker's health server listen on
@@ -75,6 +76,7 @@
 
 import os from "node:os";
 import { z } from "zod";
+import { AmqpUrlError, parseAmqpUrls } from "./amqp-endpoints.js";
 
 export type ServiceRole = "api" | "worker" | "migrate";
 
@@ -162,7 +164,16 @@ const optionalUrl = (protocols: readonly string[]) => url(protocols).optional();
 const schema = z.object({
   DATABASE_URL: url(["postgres:", "postgresql:"]),
   REDIS_URL: optionalUrl(["redis:", "rediss:"]),
-  AMQP_URL: optionalUrl(["amqp:", "amqps:"]),
+  AMQP_URL: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        parseAmqpUrls(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: err instanceof AmqpUrlError ? err.message : "is not a valid AMQP URL list" });
+      }
+    })
+    .optional(),
   PORT: int(0, 65535, 8080),
   HOST: z.string().min(1).default("0.0.0.0"),
   HEALTH_PORT: int(0, 65535, 8081),
@@ -309,7 +320,7 @@ export function redactConfig(config: ServiceConfig): Record<string, unknown> {
     ...config,
     databaseUrl: mask(config.databaseUrl),
     redisUrl: mask(config.redisUrl),
-    amqpUrl: mask(config.amqpUrl),
+    amqpUrl: config.amqpUrl === "" ? "" : parseAmqpUrls(config.amqpUrl).map(mask).join(","),
     apiToken: config.apiToken ? "***" : "",
     operatorToken: config.operatorToken ? "***" : "",
   };

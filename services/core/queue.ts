@@ -12,6 +12,7 @@
 
 import { randomUUID } from "node:crypto";
 import amqp from "amqplib";
+import { AmqpEndpoints } from "./amqp-endpoints.js";
 import { AmqpLink, destroyConnection, isConnectionGone, type LinkSession } from "./amqp-link.js";
 import { coerceError, TimeoutError, withTimeout } from "./errors.js";
 import { declareTopology } from "./queue-topology.js";
@@ -22,6 +23,7 @@ export type Disposition = "ack" | "requeue";
 export type MessageHandler = (jobId: string) => Promise<Disposition>;
 
 export interface JobQueueOptions {
+  /** One AMQP URL, or several nodes of a cluster tried in turn (services/core/amqp-endpoints.ts). */
   readonly url: string;
   /** Queue name; the dead-letter exchange and queue are `<queue>.dlx` and `<queue>.dead`. */
   readonly queue: string;
@@ -101,8 +103,10 @@ export class JobQueue {
   private consumeTimeouts = 0;
   private repairs = 0;
   private lastRepairStartedAt: number | null = null;
+  private readonly endpoints: AmqpEndpoints;
 
   constructor(private readonly options: JobQueueOptions) {
+    this.endpoints = new AmqpEndpoints(options.url);
     this.queue = options.queue;
     this.deadLetterExchange = `${options.queue}.dlx`;
     this.deadLetterQueue = `${options.queue}.dead`;
@@ -265,7 +269,8 @@ export class JobQueue {
   private linkOptions(name: string) {
     return {
       name,
-      url: this.options.url,
+      // Each attempt goes to the next node of the list, so a dead node is skipped on the retry.
+      url: () => this.endpoints.next(),
       connectTimeoutMs: this.options.connectTimeoutMs ?? 3_000,
       stepTimeoutMs: this.options.stepTimeoutMs ?? 10_000,
       maxReconnectDelayMs: this.options.maxReconnectDelayMs ?? 5_000,
@@ -347,7 +352,7 @@ export class JobQueue {
 
   private async repairLeaderlessQueue(): Promise<void> {
     const limit = this.options.stepTimeoutMs ?? 10_000;
-    const connection = await withTimeout(amqp.connect(this.options.url, { timeout: this.options.connectTimeoutMs ?? 3_000 }), limit, "connecting to repair the queue");
+    const connection = await withTimeout(amqp.connect(this.endpoints.next(), { timeout: this.options.connectTimeoutMs ?? 3_000 }), limit, "connecting to repair the queue");
     connection.on("error", () => undefined);
     try {
       const ch = await withTimeout(connection.createChannel(), limit, "opening a channel to repair the queue");

@@ -2,6 +2,7 @@
  * Checks on an environment file that the schema alone cannot express: which target block goes
  * with which target, what a Swarm overlay needs, and what a prod-like environment may not do.
  */
+import { highAvailabilityIssues } from "./ha-checks.js";
 import { isProdLike, type Environment } from "./schema.js";
 
 export interface FieldIssue {
@@ -67,5 +68,6 @@ export function environmentIssues(env: Environment): FieldIssue[] {
       });
     }
   }
+  issues.push(...highAvailabilityIssues(env));
   return issues;
 }

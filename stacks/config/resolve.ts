@@ -13,6 +13,8 @@ import { ConfigError, type ConfigIssue } from "./errors.js";
 import { environmentIssues } from "./environment-checks.js";
 import { resolveHandlers, type HandlerSelection } from "./handlers.js";
 import { deepMerge, isPlainObject, leafPaths, touchedBy } from "./merge.js";
+import { externalConnectionIssues } from "./ha-checks.js";
+import { connectionBudget } from "../../presets/cross-checks.js";
 import { EnvironmentSchema, isProdLike, type Environment } from "./schema.js";
 import { readYamlFile, type YamlSource } from "./yaml.js";
 import { zodIssues } from "./zod-issues.js";
@@ -103,7 +105,17 @@ export function resolveEnvironmentSource(name: string, source: YamlSource, optio
   }
   // The checks whose sections parsed run even when others did not.
   const checked = parsedPreset.success ? parsedPreset.data : parsedSections(merged);
-  for (const ti of presetIssues(checked, context)) issues.push(blame(ti.path.replace(/\[(\d+)\]/g, ".$1").split("."), ti.message, ti.related));
+  for (const ti of presetIssues(checked, context)) {
+    // With an external Postgres the preset's max_connections configures nothing; the budget is
+    // checked against the declared external.postgres.maxConnections instead (below).
+    if (environment?.external.postgres && ti.path === "postgres.maxConnections") continue;
+    issues.push(blame(ti.path.replace(/\[(\d+)\]/g, ".$1").split("."), ti.message, ti.related));
+  }
+  if (environment && parsedPreset.success) {
+    for (const i of externalConnectionIssues(environment, connectionBudget(parsedPreset.data, context))) {
+      issues.push({ file: source.file, path: i.path, message: i.message, line: source.lineOf(i.path.split(".")) });
+    }
+  }
   // A retention under an hour in a prod-like tier is most likely a unit typo (docs/storage.md).
   if (environment && isProdLike(environment.tier) && checked.retention) {
     for (const ti of retentionTierIssues(checked as Preset, environment.tier)) issues.push(blame(ti.path.split("."), ti.message, ti.related));

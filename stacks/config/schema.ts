@@ -95,6 +95,74 @@ export const BackendSchema = z.discriminatedUnion("type", [
   }),
 ]);
 
+/** An IPv4 or IPv6 CIDR block, e.g. `10.20.0.0/16`; NetworkPolicies admit egress to it. */
+const CidrSchema = z
+  .string()
+  .regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/, "must be a CIDR block such as 10.20.0.0/16");
+const hostField = () =>
+  z.string({ error: "is required: an external service is reached at a host name or address" }).min(1, { error: "is required: an external service is reached at a host name or address" });
+const portField = z.number().int().min(1).max(65535);
+
+/**
+ * External (managed or operator-run) data services. A service listed here is not deployed; the
+ * api, worker and migration connect to `host` instead, with the password from the same
+ * sensitive variable (or Secret) the bundled service would use. See docs/high-availability.md.
+ */
+export const ExternalPostgresSchema = z.strictObject({
+  host: hostField(),
+  /** @default 5432 */
+  port: portField.default(5432),
+  database: z.string().min(1),
+  user: z.string().min(1),
+  /**
+   * Carried into DATABASE_URL as `sslmode=`. node-postgres (pg-connection-string) verifies the
+   * certificate and host name for `verify-full`; `require` encrypts without verifying (libpq's
+   * meaning, through `uselibpqcompat=true`); `disable` is refused in prod-like tiers.
+   * @default "verify-full"
+   */
+  sslMode: z.enum(["disable", "require", "verify-full"]).default("verify-full"),
+  /** The server's max_connections; the pools' connection budget is checked against it. */
+  maxConnections: z.number().int().min(1),
+  /** Where the server's addresses lie; egress is admitted to any address when absent. */
+  cidr: CidrSchema.optional(),
+});
+
+export const ExternalRabbitmqSchema = z.strictObject({
+  host: hostField(),
+  /** @default 5671 with tls, 5672 without */
+  port: portField.optional(),
+  /** @default "/" */
+  vhost: z.string().min(1).default("/"),
+  user: z.string().min(1),
+  /** amqps:// (TLS, server certificate verified) instead of amqp://. @default true */
+  tls: z.boolean().default(true),
+  cidr: CidrSchema.optional(),
+});
+
+export const ExternalRedisSchema = z.strictObject({
+  host: hostField(),
+  /** @default 6379 */
+  port: portField.default(6379),
+  /** rediss:// (TLS, server certificate verified) instead of redis://. @default true */
+  tls: z.boolean().default(true),
+  cidr: CidrSchema.optional(),
+});
+
+export const ExternalSchema = z.strictObject({
+  postgres: ExternalPostgresSchema.optional(),
+  rabbitmq: ExternalRabbitmqSchema.optional(),
+  redis: ExternalRedisSchema.optional(),
+});
+
+export const RabbitmqDeploymentSchema = z.strictObject({
+  /**
+   * RabbitMQ nodes. 1, or an odd number of at least 3: a cluster keeps working while a majority
+   * of its nodes is up, so 2 survives nothing and an even count adds a node without adding
+   * tolerance. More than 1 needs the kubernetes target. @default 1
+   */
+  replicas: z.number().int().min(1).max(9).default(1),
+});
+
 export const EnvironmentSchema = z.strictObject({
   description: z.string().optional(),
   target: z.enum(["docker", "kubernetes"]),
@@ -138,6 +206,10 @@ export const EnvironmentSchema = z.strictObject({
     .optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
   backend: BackendSchema.default({ type: "local" }),
+  /** How the bundled RabbitMQ is deployed (its tuning stays in the preset). */
+  rabbitmq: RabbitmqDeploymentSchema.default({ replicas: 1 }),
+  /** Data services run elsewhere (managed databases); each one listed is not deployed. */
+  external: ExternalSchema.default({}),
   /** A partial preset merged over the named one, then validated as a whole. */
   overrides: z.record(z.string(), z.unknown()).default({}),
 });
@@ -151,3 +223,7 @@ export type AppImage = z.output<typeof AppImageSchema>;
 export type DockerTarget = z.output<typeof DockerTargetSchema>;
 export type KubernetesTarget = z.output<typeof KubernetesTargetSchema>;
 export type Backend = z.output<typeof BackendSchema>;
+export type External = z.output<typeof ExternalSchema>;
+export type ExternalPostgres = z.output<typeof ExternalPostgresSchema>;
+export type ExternalRabbitmq = z.output<typeof ExternalRabbitmqSchema>;
+export type ExternalRedis = z.output<typeof ExternalRedisSchema>;

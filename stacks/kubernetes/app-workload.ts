@@ -6,6 +6,10 @@
  * With an HPA the Deployment starts at `minReplicas` and Terraform ignores later changes to
  * `spec[0].replicas`, so an apply never undoes a scale-out.
  *
+ * Pods spread evenly over zones and nodes (topologySpreadConstraints, as a preference; see
+ * pod.ts `spreadConstraints` for why not a hard rule), so losing one node or one zone takes only
+ * its share of replicas (docs/high-availability.md).
+ *
  * The PDB allows max(1, rollout.maxUnavailable) voluntary evictions at a time: the same
  * availability budget as a rollout, but never 0, which would block every node drain.
  */
@@ -65,7 +69,7 @@ export class AppWorkload extends Construct {
         },
         template: {
           metadata: { labels },
-          spec: podSpec(spec, { secretName: props.secretName, spreadAcrossNodes: true }),
+          spec: podSpec(spec, { secretName: props.secretName, spreadAcrossNodes: true, spreadOverZones: true }),
         },
       },
       ...(autoscaling ? { lifecycle: { ignoreChanges: ["spec[0].replicas"] } } : {}),

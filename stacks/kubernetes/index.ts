@@ -5,7 +5,9 @@
  *
  *   namespace (Pod Security "restricted")
  *   ├─ Secret jobstack-secrets            every SecretValue key, from TF_VAR_* (or random, dev tier)
- *   ├─ postgres | redis | rabbitmq        StatefulSet + PVC template + headless Service (+ ConfigMap)
+ *   ├─ postgres | redis | rabbitmq        StatefulSet + PVC template + headless Service (+ ConfigMap);
+ *   │                                     not rendered when declared external (external.*)
+ *   ├─ rabbitmq with replicas > 1         a cluster instead (rabbitmq-cluster.ts)
  *   ├─ migrate                            Job, waited for; depends on postgres
  *   ├─ api                                Deployment + PDB + Service (+ Ingress); depends on migrate
  *   ├─ worker                             Deployment + PDB (+ HPA); depends on migrate
@@ -28,10 +30,12 @@ import { declareAccessOutputs } from "../outputs.js";
 import { API_SERVICE_PORT, ApiExposure } from "./api-exposure.js";
 import { AppWorkload } from "./app-workload.js";
 import { DataService } from "./data-service.js";
-import { systemLabels } from "./labels.js";
+import { systemLabels, TIER_LABEL } from "./labels.js";
 import { MigrationJob } from "./migration-job.js";
 import { NetworkPolicies } from "./network-policies.js";
+import { RabbitmqCluster } from "./rabbitmq-cluster.js";
 import { SystemSecret } from "./secrets.js";
+
 
 export interface KubernetesSystemProps {
   readonly env: ResolvedEnvironment;
@@ -72,7 +76,7 @@ export function apiUrlOf(target: KubernetesTarget): { url: string; portForward: 
 export class KubernetesSystem extends Construct {
   readonly namespace: NamespaceV1;
   readonly secret: SystemSecret;
-  readonly dataServices: ReadonlyMap<ServiceName, DataService>;
+  readonly dataServices: ReadonlyMap<ServiceName, DataService | RabbitmqCluster>;
   readonly workloads: ReadonlyMap<ServiceName, AppWorkload>;
   readonly migration?: MigrationJob;
   readonly api?: ApiExposure;
@@ -102,6 +106,8 @@ export class KubernetesSystem extends Construct {
           "pod-security.kubernetes.io/enforce": "restricted",
           "pod-security.kubernetes.io/warn": "restricted",
           "pod-security.kubernetes.io/audit": "restricted",
+          // Read by the policy rules that differ for prod-like tiers (stacks/policy/rules/rabbitmq-quorum.ts).
+          [TIER_LABEL]: env.environment.tier,
         },
       },
     });
@@ -115,14 +121,17 @@ export class KubernetesSystem extends Construct {
     const secretName = this.secret.secretName;
 
     const created = new Map<ServiceName, ITerraformDependable>();
-    const dataServices = new Map<ServiceName, DataService>();
+    const dataServices = new Map<ServiceName, DataService | RabbitmqCluster>();
     const workloads = new Map<ServiceName, AppWorkload>();
     for (const spec of creationOrder(topology.services)) {
       const dependsOn = spec.dependsOn.map((d) => created.get(d)!);
       const common = { namespace, environment: topology.environment, spec, secretName, ...(dependsOn.length > 0 ? { dependsOn } : {}) };
       switch (spec.kind) {
         case "data": {
-          const data = new DataService(this, spec.name, { ...common, storageClass: target.storageClass });
+          const data =
+            spec.name === "rabbitmq" && spec.replicas > 1
+              ? new RabbitmqCluster(this, "rabbitmq-cluster", { ...common, namespaceName: target.namespace, storageClass: target.storageClass })
+              : new DataService(this, spec.name, { ...common, storageClass: target.storageClass });
           dataServices.set(spec.name, data);
           created.set(spec.name, data.statefulSet);
           break;
@@ -152,6 +161,7 @@ export class KubernetesSystem extends Construct {
       namespace,
       topology,
       ...(controllerNamespace ? { ingressControllerNamespace: controllerNamespace } : {}),
+      ...(dataServices.get("rabbitmq") instanceof RabbitmqCluster ? { apiServerClients: ["rabbitmq"] } : {}),
     });
 
     // Stack-level outputs keep plain names, the same as the Docker target's where they mean the

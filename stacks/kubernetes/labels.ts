@@ -8,6 +8,8 @@ import type { ServiceName, ServiceSpec } from "../topology.js";
 export const PART_OF = "jobstack";
 export const NAME_LABEL = "app.kubernetes.io/name";
 export const PART_OF_LABEL = "app.kubernetes.io/part-of";
+/** On the namespace: the environment's tier (dev, staging, prod); policy rules that differ by tier read it. */
+export const TIER_LABEL = "jobstack.dev/tier";
 
 /** The role label a NetworkPolicy or Service selects a service's pods by. */
 export function selectorLabels(service: ServiceName): Record<string, string> {

@@ -8,6 +8,16 @@
  * environment names it (`kubernetes.ingress.controllerNamespace`); otherwise any source on the
  * api port, since a LoadBalancer or NodePort Service delivers node-SNATed or client addresses.
  *
+ * A RabbitMQ cluster's nodes admit each other on epmd (4369), distribution (25672) and the CLI
+ * tools' ports (35672–35682, so `rabbitmqctl -n <peer>` works from a node's pod), and may reach
+ * the Kubernetes API (TCP 443/6443, any address: the API server's address is the cluster's own
+ * business) for peer discovery.
+ *
+ * An external service (`external.*`) gets one egress policy for its clients, to its port only:
+ * to `cidr` when the environment gives one, otherwise to any address (a managed database's
+ * addresses can change; give `cidr` to pin them). Annotations name the service and endpoint, so
+ * `jobstack graph` can draw it.
+ *
  * Not admitted, on purpose: Prometheus scraping /metrics (add a policy for your monitoring
  * namespace). Kubelet probes come from the node and are not subject to these policies on
  * common CNIs (Calico, Cilium).
@@ -15,7 +25,7 @@
 import { NetworkPolicyV1, type NetworkPolicyV1SpecEgress } from "@cdktf/provider-kubernetes/lib/network-policy-v1/index.js";
 import { Construct } from "constructs";
 import type { Edge, ServiceName, Topology } from "../topology.js";
-import { selectorLabels, systemLabels } from "./labels.js";
+import { NAME_LABEL, selectorLabels, systemLabels } from "./labels.js";
 
 export const DNS_NAMESPACE = "kube-system";
 export const DNS_POD_LABELS = { "k8s-app": "kube-dns" } as const;
@@ -25,9 +35,19 @@ export interface NetworkPoliciesProps {
   readonly topology: Topology;
   /** Namespace of the ingress controller, the only source admitted to the api when set. */
   readonly ingressControllerNamespace?: string;
+  /** Services that may reach the Kubernetes API server (RabbitMQ's peer discovery). @default none */
+  readonly apiServerClients?: readonly ServiceName[];
 }
 
-const tcp = (port: number) => ({ port: String(port), protocol: "TCP" });
+export const EXTERNAL_SERVICE_ANNOTATION = "jobstack.dev/external-service";
+export const EXTERNAL_ENDPOINT_ANNOTATION = "jobstack.dev/external-endpoint";
+export const API_SERVER_PORTS = [443, 6443] as const;
+
+const tcp = (port: number, endPort?: number) => ({ port: String(port), protocol: "TCP", ...(endPort !== undefined && endPort !== port ? { endPort } : {}) });
+
+export function apiServerEgressRule(): NetworkPolicyV1SpecEgress {
+  return { ports: API_SERVER_PORTS.map((p) => tcp(p)) };
+}
 
 export function dnsEgressRule(): NetworkPolicyV1SpecEgress {
   return {
@@ -83,7 +103,7 @@ export class NetworkPolicies extends Construct {
               policyTypes: ["Ingress"],
               ingress: incoming.map((e) => {
                 const from = peersOf(e.from, props.ingressControllerNamespace);
-                return { ...(from ? { from } : {}), ports: [tcp(e.port)] };
+                return { ...(from ? { from } : {}), ports: [tcp(e.port, e.endPort)] };
               }),
             },
           }),
@@ -97,13 +117,33 @@ export class NetworkPolicies extends Construct {
               podSelector: { matchLabels: selectorLabels(name) },
               policyTypes: ["Egress"],
               egress: [
-                ...outgoing.map((e) => ({ to: [{ podSelector: { matchLabels: selectorLabels(e.to) } }], ports: [tcp(e.port)] })),
+                ...outgoing.map((e) => ({ to: [{ podSelector: { matchLabels: selectorLabels(e.to) } }], ports: [tcp(e.port, e.endPort)] })),
+                ...(props.apiServerClients?.includes(name) ? [apiServerEgressRule()] : []),
                 dnsEgressRule(),
               ],
             },
           }),
         );
       }
+    }
+    for (const ext of topology.external ?? []) {
+      const clients = ext.clients.filter((c) => known.has(c));
+      if (clients.length === 0) continue;
+      policies.push(
+        new NetworkPolicyV1(this, `external-${ext.name}-egress`, {
+          metadata: {
+            name: `external-${ext.name}-egress`,
+            namespace,
+            labels,
+            annotations: { [EXTERNAL_SERVICE_ANNOTATION]: ext.name, [EXTERNAL_ENDPOINT_ANNOTATION]: `${ext.host}:${ext.port}` },
+          },
+          spec: {
+            podSelector: { matchExpressions: [{ key: NAME_LABEL, operator: "In", values: [...clients] }] },
+            policyTypes: ["Egress"],
+            egress: [{ ...(ext.cidr ? { to: [{ ipBlock: { cidr: ext.cidr } }] } : {}), ports: [tcp(ext.port)] }],
+          },
+        }),
+      );
     }
     this.policies = policies;
   }

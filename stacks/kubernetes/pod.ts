@@ -58,6 +58,34 @@ export interface PodOptions {
   readonly preStop?: readonly string[];
   /** Whether the container gets probes. @default true when the service has a health check */
   readonly probes?: boolean;
+  /**
+   * Spread replicas over nodes and zones with topologySpreadConstraints (maxSkew 1, ScheduleAnyway,
+   * see spreadConstraints). @default false
+   */
+  readonly spreadOverZones?: boolean;
+  /**
+   * Run under this ServiceAccount with its token mounted (RabbitMQ's peer discovery asks the API
+   * server for its peers). @default none: no account token is mounted
+   */
+  readonly serviceAccountName?: string;
+}
+
+/** Zone and node labels every cloud provider and kubeadm set (well-known labels). */
+export const ZONE_KEY = "topology.kubernetes.io/zone";
+export const HOSTNAME_KEY = "kubernetes.io/hostname";
+
+/**
+ * Even spread over zones, then nodes, as a preference (ScheduleAnyway). A hard constraint
+ * (DoNotSchedule) would leave replacement pods Pending after a zone outage: the lost zone's
+ * nodes still count as domains with zero pods, so every other zone would exceed maxSkew.
+ */
+export function spreadConstraints(service: ServiceSpec["name"]) {
+  return [ZONE_KEY, HOSTNAME_KEY].map((topologyKey) => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: "ScheduleAnyway",
+    labelSelector: [{ matchLabels: selectorLabels(service) }],
+  }));
 }
 
 function action(probe: Probe): Pick<ProbeSpec, "httpGet" | "exec"> {
@@ -170,7 +198,8 @@ export function podSpec(spec: ServiceSpec, options: PodOptions): PodSpec {
   const { uid, gid } = parseUser(spec.security.user);
   const plan = volumes(spec, options);
   return {
-    automountServiceAccountToken: false,
+    automountServiceAccountToken: options.serviceAccountName !== undefined,
+    ...(options.serviceAccountName !== undefined ? { serviceAccountName: options.serviceAccountName } : {}),
     enableServiceLinks: false,
     ...(options.restartPolicy ? { restartPolicy: options.restartPolicy } : {}),
     ...(options.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: options.terminationGracePeriodSeconds } : {}),
@@ -198,6 +227,7 @@ export function podSpec(spec: ServiceSpec, options: PodOptions): PodSpec {
           },
         }
       : {}),
+    ...(options.spreadOverZones ? { topologySpreadConstraint: spreadConstraints(spec.name) } : {}),
     container: [container(spec, options, plan.mounts)],
     volume: plan.volumes,
   };

@@ -10,6 +10,10 @@
  *   member can reach every other. The edges drawn (dashed) are the intended ones, read from the
  *   connection URLs in each container's environment (`postgres://…@postgres:5432/…`), and the
  *   network box says that it is shared.
+ * - External data services (`external.*` in the environment file) are drawn outside the
+ *   boundary: on Kubernetes from the egress NetworkPolicies that name them (annotations
+ *   `jobstack.dev/external-service` and `…/external-endpoint`), on Docker from connection URLs
+ *   whose host is no service of the stack.
  */
 import {
   block, blocks, dig, k8s, labelMap, num, podTemplate, referencedResource, resources, str, strings, workloads, type Json, type Workload,
@@ -23,6 +27,8 @@ export interface GraphService {
   readonly replicas: string;
   readonly image: string;
   readonly task: boolean;
+  /** A data service run elsewhere (`external.*`): drawn outside the boundary, `image` is its endpoint. */
+  readonly external?: boolean;
 }
 
 export interface GraphEdge {
@@ -55,6 +61,8 @@ export interface TopologyGraph {
 }
 
 const safeId = (s: string): string => s.replace(/[^A-Za-z0-9_]/g, "_");
+/** Which data service a connection URL variable points at. */
+const URL_SERVICES: Readonly<Record<string, string>> = { DATABASE_URL: "postgres", REDIS_URL: "redis", AMQP_URL: "rabbitmq" };
 
 function grouped(ws: readonly Workload[]): Map<string, Workload[]> {
   const out = new Map<string, Workload[]>();
@@ -85,13 +93,20 @@ function dockerGraph(stack: SynthesizedStack, ws: readonly Workload[]): Topology
   );
   const known = new Set(groups.keys());
   const edges = new Map<string, GraphEdge>();
+  const externals = new Map<string, GraphService>();
   for (const w of ws) {
     for (const e of w.env) {
       const m = e.value ? /^[a-z][a-z0-9+.-]*:\/\/(?:.*@)?([A-Za-z0-9_.-]+):(\d+)/.exec(e.value) : null;
       const from = w.role ?? w.resource.name;
       if (m && known.has(m[1]!) && m[1] !== from) edges.set(`${from}>${m[1]}`, { from, to: m[1]!, label: m[2]! });
+      const service = URL_SERVICES[e.name];
+      if (m && service && !known.has(m[1]!)) {
+        externals.set(service, { id: service, kind: "external", replicas: "", image: `${m[1]}:${m[2]}`, task: false, external: true });
+        edges.set(`${from}>${service}`, { from, to: service, label: m[2]! });
+      }
     }
   }
+  services.push(...externals.values());
   const volumes = ws.flatMap((w) =>
     w.mounts
       .filter((m) => m.kind === "volume" && m.source !== "")
@@ -127,6 +142,13 @@ function matches(selector: Json | undefined, labels: Readonly<Record<string, str
   if (!selector) return true;
   if (blocks(selector.match_expressions).length > 0) return false;
   return Object.entries(labelMap(selector.match_labels)).every(([k, v]) => labels[k] === v);
+}
+
+/** A selector with match_labels and `In` expressions (the external egress policies use both kinds). */
+function selectsWithExpressions(selector: Json | undefined, labels: Readonly<Record<string, string>>): boolean {
+  if (!selector) return false;
+  const byLabels = Object.entries(labelMap(selector.match_labels)).every(([k, v]) => labels[k] === v);
+  return byLabels && blocks(selector.match_expressions).every((e) => str(e.operator) === "In" && strings(e.values).includes(labels[str(e.key) ?? ""] ?? "\u0000"));
 }
 
 function portAllowed(rule: Json, port: Pod["ports"][number]): boolean {
@@ -198,9 +220,21 @@ function kubernetesGraph(stack: SynthesizedStack, ws: readonly Workload[]): Topo
   const edges: GraphEdge[] = [];
   for (const from of pods) {
     for (const to of pods) {
-      if (from === to) continue;
+      // A pod to its own kind: only the clustered services admit that (RabbitMQ nodes to each other).
       const ports = to.ports.filter((p) => allowed(stack, from, to, p));
       if (ports.length > 0) edges.push({ from: from.id, to: to.id, label: ports.map((p) => p.number).join(",") });
+    }
+  }
+  // External services: one egress policy each, selecting its clients by name.
+  for (const p of resources(stack, ...k8s("network_policy"))) {
+    const annotations = labelMap(block(p.body.metadata)?.annotations);
+    const name = annotations["jobstack.dev/external-service"];
+    if (!name) continue;
+    const spec = block(p.body.spec) ?? {};
+    services.push({ id: name, kind: "external", replicas: "", image: annotations["jobstack.dev/external-endpoint"] ?? "?", task: false, external: true });
+    const ports = blocks(spec.egress).flatMap((r) => blocks(r.ports).map((x) => str(x.port) ?? "?"));
+    for (const from of pods.filter((pod) => selectsWithExpressions(block(spec.pod_selector), pod.labels))) {
+      edges.push({ from: from.id, to: name, label: [...new Set(ports)].join(",") });
     }
   }
   const published: GraphEdge[] = [];
@@ -274,6 +308,7 @@ export function topologyGraph(stack: SynthesizedStack): TopologyGraph {
 const esc = (s: string): string => s.replace(/"/g, "#quot;");
 
 function serviceText(s: GraphService): string {
+  if (s.external) return `${s.id}<br/>external, not deployed<br/>${s.image}`;
   const what = s.task ? `${s.kind}, runs once` : `${s.kind} ×${s.replicas}`;
   return `${s.id}<br/>${what}<br/>${s.image}`;
 }
@@ -281,8 +316,9 @@ function serviceText(s: GraphService): string {
 export function toMermaid(g: TopologyGraph): string {
   const lines = ["flowchart LR"];
   if (g.entry && g.published.length > 0) lines.push(`  ${g.entry.id}(["${esc(g.entry.label)}"])`);
+  for (const s of g.services.filter((x) => x.external)) lines.push(`  ${safeId(s.id)}[["${esc(serviceText(s))}"]]`);
   lines.push(`  subgraph boundary["${esc(g.boundary)}"]`);
-  for (const s of g.services) lines.push(`    ${safeId(s.id)}["${esc(serviceText(s))}"]`);
+  for (const s of g.services.filter((x) => !x.external)) lines.push(`    ${safeId(s.id)}["${esc(serviceText(s))}"]`);
   for (const v of g.volumes) lines.push(`    ${v.id}[("${esc(v.label)}")]`);
   lines.push("  end");
   for (const p of g.published) lines.push(`  ${p.from} -->|"${esc(p.label)}"| ${safeId(p.to)}`);
@@ -297,9 +333,11 @@ const dq = (s: string): string => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\
 export function toDot(g: TopologyGraph): string {
   const lines = [`digraph ${dq(g.stack)} {`, "  rankdir=LR;", "  node [shape=box, fontname=Helvetica];"];
   if (g.entry && g.published.length > 0) lines.push(`  ${g.entry.id} [label=${dq(g.entry.label)}, shape=oval];`);
+  const dotText = (s: GraphService) => serviceText(s).split("<br/>").map((l) => dq(l).slice(1, -1)).join("\\n");
+  for (const s of g.services.filter((x) => x.external)) lines.push(`  ${safeId(s.id)} [label="${dotText(s)}", style=dashed];`);
   lines.push("  subgraph cluster_boundary {", `    label=${dq(g.boundary)};`);
   // `\n` inside a DOT string is its centred line break.
-  for (const s of g.services) lines.push(`    ${safeId(s.id)} [label="${serviceText(s).split("<br/>").map((l) => dq(l).slice(1, -1)).join("\\n")}"];`);
+  for (const s of g.services.filter((x) => !x.external)) lines.push(`    ${safeId(s.id)} [label="${serviceText(s).split("<br/>").map((l) => dq(l).slice(1, -1)).join("\\n")}"];`);
   for (const v of g.volumes) lines.push(`    ${v.id} [label=${dq(v.label)}, shape=cylinder];`);
   lines.push("  }");
   for (const p of g.published) lines.push(`  ${p.from} -> ${safeId(p.to)} [label=${dq(p.label)}];`);

@@ -13,6 +13,9 @@ import { leastPrivilege } from "./rules/least-privilege.js";
 import { redisEviction } from "./rules/redis-eviction.js";
 import { resourceLimits } from "./rules/resource-limits.js";
 import { noLiteralSecrets } from "./rules/secrets.js";
+import { appSpread } from "./rules/app-spread.js";
+import { quorumReplicas } from "./rules/quorum-replicas.js";
+import { rabbitmqCluster } from "./rules/rabbitmq-cluster.js";
 import type { Rule, SynthesizedStack, Violation } from "./types.js";
 
 export const RULES: readonly Rule[] = [
@@ -27,6 +30,9 @@ export const RULES: readonly Rule[] = [
   dataPersistence,
   leastPrivilege,
   hostPortConflict,
+  quorumReplicas,
+  rabbitmqCluster,
+  appSpread,
 ];
 
 export interface RuleResult {

@@ -23,6 +23,7 @@ describe("jobstack graph", () => {
         '  api -->|"6379"| redis',
         '  entry -->|"Ingress jobs.example.com :8080"| api',
         '  migrate -->|"5432"| postgres',
+        '  rabbitmq -->|"4369,25672"| rabbitmq',
         '  worker -->|"5432"| postgres',
         '  worker -->|"5672"| rabbitmq',
         '  worker -->|"6379"| redis',

@@ -98,6 +98,8 @@ function dockerTwin(preset?: string, runtime: "node" | "jvm" = "node"): Resolved
       doc.target = "docker";
       delete doc.kubernetes;
       doc.docker = { host: "unix:///var/run/docker.sock", network: { driver: "bridge" }, apiPort: 8080 };
+      // Docker runs one RabbitMQ node; prod's cluster size is Kubernetes-only (docs/high-availability.md).
+      doc.rabbitmq = { replicas: 1 };
       doc.worker = { runtime };
     },
     preset,
@@ -168,7 +170,9 @@ describe.each(listPresets())("prod rendered to Docker and Kubernetes with preset
   });
 
   it("configures RabbitMQ with the same rabbitmq.conf and absolute watermark", () => {
-    expect(d.rabbitmq.files).toEqual(k.rabbitmq.files);
+    // The tuned conf is the same file on both; prod's cluster adds its peer discovery files.
+    expect(k.rabbitmq.files).toMatchObject(d.rabbitmq.files);
+    expect(Object.keys(k.rabbitmq.files).sort()).toEqual([...Object.keys(d.rabbitmq.files), "/etc/rabbitmq/advanced.config", "/etc/rabbitmq/conf.d/30-cluster.conf", "/etc/rabbitmq/enabled_plugins"].sort());
     const conf = Object.values(k.rabbitmq.files).join("\n");
     expect(conf).toContain(`vm_memory_high_watermark.absolute = ${kubernetes.derived.rabbitmq.watermarkBytes}`);
   });

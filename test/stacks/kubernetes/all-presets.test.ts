@@ -18,7 +18,12 @@ const EXPECTED_EDGES = [
     `${from}->rabbitmq:${PORTS.rabbitmq}/TCP`,
   ]),
   `migrate->postgres:${PORTS.postgres}/TCP`,
+  // prod's RabbitMQ is a three-node cluster: epmd, distribution and the CLI tools' range.
+  "rabbitmq->rabbitmq:4369/TCP",
+  "rabbitmq->rabbitmq:25672/TCP",
+  "rabbitmq->rabbitmq:35672/TCP-35682",
 ].sort();
+const topologyEdge = (e: { from: string; to: string; port: number; endPort?: number }) => `${e.from}->${e.to}:${e.port}/TCP${e.endPort ? `-${e.endPort}` : ""}`;
 
 const sorted = (s: Set<string>) => [...s].sort();
 
@@ -79,7 +84,9 @@ describe.each(listPresets())("prod with preset %s", (preset) => {
       expect(ctx.run_as_non_root, w.name).toBe(true);
       expect(Number(ctx.run_as_user)).toBeGreaterThan(0);
       expect(ctx.seccomp_profile.type).toBe("RuntimeDefault");
-      expect(w.pod.automount_service_account_token).toBe(false);
+      // Only RabbitMQ's nodes talk to the API server (peer discovery), under their own account.
+      expect(w.pod.automount_service_account_token).toBe(w.name === "rabbitmq");
+      if (w.name === "rabbitmq") expect(w.pod.service_account_name).toMatch(/kubernetes_service_account_v1\./);
       expect(w.pod.host_network ?? false).toBe(false);
       for (const c of w.pod.container as Json[]) {
         const s = c.security_context;
@@ -108,7 +115,7 @@ describe.each(listPresets())("prod with preset %s", (preset) => {
 
   it("puts no Secret value in any pod spec: secret env comes only from secret_key_ref", () => {
     const secretRef = secretNameRef(json);
-    const secret = resources(json, "kubernetes_secret_v1")[0]!.body;
+    const secret = resources(json, "kubernetes_secret_v1").find((s) => s.body.metadata.name === "jobstack-secrets")!.body;
     const secretValues = new Set(Object.values(secret.data as Record<string, string>));
     for (const w of all) {
       for (const text of strings(w.pod)) {
@@ -133,11 +140,14 @@ describe.each(listPresets())("prod with preset %s", (preset) => {
     // One default-deny for both directions, and no other policy that selects every pod.
     expect(edges.selectAll).toEqual(["Egress+Ingress:0"]);
     expect(sorted(edges.ingress)).toEqual(EXPECTED_EDGES);
-    expect(sorted(edges.egress)).toEqual(EXPECTED_EDGES.filter((e) => !e.startsWith("ingress->")));
-    expect(sorted(edges.dns)).toEqual(["api", "migrate", "worker"]);
+    // RabbitMQ's peer discovery asks the API server (any address, its ports only).
+    expect(sorted(edges.egress)).toEqual(
+      [...EXPECTED_EDGES.filter((e) => !e.startsWith("ingress->")), "rabbitmq->anywhere:443/TCP", "rabbitmq->anywhere:6443/TCP"].sort(),
+    );
+    expect(sorted(edges.dns)).toEqual(["api", "migrate", "rabbitmq", "worker"]);
     expect(sorted(edges.malformedDns)).toEqual([]);
     // And the edge set is the topology's: nothing added or dropped on the way.
-    expect(topology.edges.map((e) => `${e.from}->${e.to}:${e.port}/TCP`).sort()).toEqual(EXPECTED_EDGES);
+    expect(topology.edges.map(topologyEdge).sort()).toEqual(EXPECTED_EDGES);
   });
 
   it("selects real pods: every service named in a policy matches exactly one pod template", () => {

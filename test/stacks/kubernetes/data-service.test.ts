@@ -6,7 +6,8 @@ import { prod, resources, synthConstructs, type Json } from "./support.js";
 const { topology } = prod();
 const render = (name: "postgres" | "redis" | "rabbitmq") =>
   synthConstructs((scope) => {
-    new DataService(scope, name, { namespace: "ns", environment: "prod", spec: service(topology, name), storageClass: "fast", secretName: "jobstack-secrets" });
+    // A single node: prod's clustered RabbitMQ is rabbitmq-cluster.ts's (test/stacks/kubernetes/rabbitmq-cluster.test.ts).
+    new DataService(scope, name, { namespace: "ns", environment: "prod", spec: { ...service(topology, name), replicas: 1 }, storageClass: "fast", secretName: "jobstack-secrets" });
   });
 
 describe("DataService", () => {

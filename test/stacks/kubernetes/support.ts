@@ -84,11 +84,9 @@ export function workloads(json: Json): Workload[] {
   );
 }
 
-/** `${kubernetes_secret_v1.<id>.metadata[0].name}` for the one Secret. */
+/** `${kubernetes_secret_v1.<id>.metadata[0].name}` for the system's Secret (a cluster's Erlang cookie has its own). */
 export function secretNameRef(json: Json): string {
-  const [secret, ...rest] = resources(json, "kubernetes_secret_v1");
-  if (!secret || rest.length > 0) throw new Error("expected exactly one Secret");
-  return `\${kubernetes_secret_v1.${secret.id}.metadata[0].name}`;
+  return `\${kubernetes_secret_v1.${resourceNamed(json, "kubernetes_secret_v1", "jobstack-secrets").id}.metadata[0].name}`;
 }
 
 const NAME = "app.kubernetes.io/name";

@@ -234,7 +234,7 @@ describe("no-literal-secrets", () => {
   it("Kubernetes: a secret variable that is not sensitive", () => {
     const s = synth.copy("prod");
     delete s.json.variable!.api_token!.sensitive;
-    const secret = resources(s, "kubernetes_secret_v1")[0]!;
+    const secret = resources(s, "kubernetes_secret_v1").find((r) => (r.body.metadata as { name?: string }).name === "jobstack-secrets")!;
     expect(violationsOf(s)).toEqual([
       v(noLiteralSecrets, "prod", secret.address, "data.api-token comes from var.api_token, which is not declared sensitive"),
       v(noLiteralSecrets, "prod", "var.api_token", "looks like a secret but is not declared sensitive", "declare it with `sensitive: true`"),
