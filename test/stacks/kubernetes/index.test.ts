@@ -64,7 +64,7 @@ describe("KubernetesSystem (prod)", () => {
     );
     expect(dev.variable).toBeUndefined();
     // The five secrets (four passwords and the operator token), and the RabbitMQ cluster's Erlang cookie.
-    expect(resources(dev, "random_password")).toHaveLength(5);
+    expect(resources(dev, "random_password")).toHaveLength(6);
     expect(resources(dev, "kubernetes_ingress_v1")).toHaveLength(0);
     expect(workloads(dev)).toHaveLength(6);
   });
