@@ -185,7 +185,8 @@ export function connectionSecrets(env: ResolvedEnvironment) {
         ? [`${mq.tls ? "amqps" : "amqp"}://${enc(mq.user)}:`, url("rabbitmq-password"), `@${hostPort(mq.host, externalRabbitmqPort(mq))}/${enc(mq.vhost)}`]
         : CONNECTION_SECRETS.AMQP_URL.parts,
     },
-    API_TOKEN: CONNECTION_SECRETS.API_TOKEN,
+    [TOKEN_ENV.submit]: CONNECTION_SECRETS[TOKEN_ENV.submit],
+    [TOKEN_ENV.operator]: CONNECTION_SECRETS[TOKEN_ENV.operator],
   } as const satisfies Record<string, SecretValue>;
 }
 

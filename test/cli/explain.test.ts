@@ -22,7 +22,7 @@ describe("jobstack presets", () => {
 
 describe("jobstack explain", () => {
   it("shows the handler modules, where the list came from, and the JOB_HANDLER_MODULES they become", async () => {
-    const r = await cli("explain", "--env", "dev");
+    const r = await cli("explain", "--env", "dev", "--wide");
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^handlers\s+\(none: builtins only\)\s+every module in handlers\/ \(the environment file has no handlers:\)$/m);
     const env = envFromYaml(

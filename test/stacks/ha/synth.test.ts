@@ -134,7 +134,7 @@ describe.each<readonly Which[]>([["postgres"], ["rabbitmq"], ["redis"], ["postgr
     if (which.includes("redis")) expect(data["redis-url"]).toMatch(/^rediss:\/\/:\$\{urlencode\(var\.redis_password\)\}@cache\.internal\.example\.com:6380\/0$/);
     if (which.includes("rabbitmq")) expect(data["amqp-url"]).toMatch(/^amqps:\/\/svc_jobs:\$\{urlencode\(var\.rabbitmq_password\)\}@mq\.internal\.example\.com:5671\/%2Fjobs$/);
     // The passwords are still the same sensitive variables.
-    expect(Object.keys(json.variable).sort()).toEqual(["api_token", "postgres_password", "rabbitmq_password", "redis_password"]);
+    expect(Object.keys(json.variable).sort()).toEqual(["api_token", "operator_token", "postgres_password", "rabbitmq_password", "redis_password"]);
   });
 
   it("admits egress to each external port only (to the cidr when given), and no edge to a pod that is not there", () => {

@@ -1,4 +1,4 @@
--- 003: bounded storage (docs/storage.md).
+-- 004: bounded storage (docs/storage.md).
 --
 -- 1. The retention pass deletes final jobs by age in small batches; this partial index finds
 --    them oldest first without touching PENDING or RUNNING rows.
