@@ -15,6 +15,7 @@ import { openApiRoutes } from "./routes/openapi.js";
 import { healthRoutes } from "./routes/health.js";
 import { jobDispatcher, jobRoutes } from "./routes/jobs.js";
 import { operateRoutes } from "./routes/operate.js";
+import { managementReader } from "./rabbitmq-management.js";
 import { registerSystemMetrics } from "./system-metrics.js";
 import { SnapshotCache, takeSnapshot } from "./system-snapshot.js";
 
@@ -23,6 +24,11 @@ export interface ApiAppConfig {
   apiToken: string;
   /** OPERATOR_TOKEN: may also retry and cancel. @default "" (no one may) */
   operatorToken?: string;
+  /**
+   * RabbitMQ's management API (`http://user:pass@host:15672`) and the AMQP URL whose vhost the
+   * queue lives in: stats and metrics then report unacknowledged messages. @default none
+   */
+  rabbitmqManagement?: { url: string; amqpUrl: string };
   /**
    * How old a system snapshot a `/metrics` scrape may reuse: one count of the jobs table per
    * this interval per api replica, however many scrapers (docs/metrics.md). @default 15000
@@ -55,7 +61,10 @@ export function buildApp(deps: ApiDeps, config: ApiAppConfig): FastifyInstance {
   app.setNotFoundHandler(notFoundHandler);
   instrumentHttp(app, deps.metrics);
 
-  const snapshots = new SnapshotCache(() => takeSnapshot({ repo: deps.repo, queue: deps.queue, readiness: deps.readiness }));
+  const management = config.rabbitmqManagement && managementReader(config.rabbitmqManagement.url, config.rabbitmqManagement.amqpUrl);
+  const snapshots = new SnapshotCache(() =>
+    takeSnapshot({ repo: deps.repo, queue: deps.queue, readiness: deps.readiness, ...(management && { management }) }),
+  );
   registerSystemMetrics(deps.metrics.registry, snapshots, config.metricsMaxAgeMs ?? 15_000);
   app.decorateRequest("jobstackRole", null);
 
