@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, then the committed reports.
  *
- *   npm run bench                      # synth + jobs, default sizes (a few minutes)
+ *   npm run bench                      # jobs + synth + search (1,000,000 rows), default sizes (a few minutes)
  *   npm run bench -- --quick           # smaller and fewer runs (a smoke test of the harness)
  *   npm run bench -- --only jobs       # or --only synth / --only search / --only storage; the report keeps the others' last results
  *   options of bench/jobs.ts: --reps N --noop N --hash N --async-commit; of synth: --synth-reps N;

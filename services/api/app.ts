@@ -16,6 +16,7 @@ import { refuseUnstorableBodies } from "./storable.js";
 import { healthRoutes } from "./routes/health.js";
 import { jobDispatcher, jobRoutes } from "./routes/jobs.js";
 import { operateRoutes } from "./routes/operate.js";
+import { managementReader } from "./rabbitmq-management.js";
 import { uiRoutes } from "./routes/ui.js";
 import { registerSystemMetrics } from "./system-metrics.js";
 import { SnapshotCache, takeSnapshot } from "./system-snapshot.js";
@@ -25,7 +26,15 @@ export interface ApiAppConfig {
   apiToken: string;
   /** OPERATOR_TOKEN: may also retry and cancel. @default "" (no one may) */
   operatorToken?: string;
-  /** How old a system snapshot a `/metrics` scrape may reuse. @default 5000 */
+  /**
+   * RabbitMQ's management API (`http://user:pass@host:15672`) and the AMQP URL whose vhost the
+   * queue lives in: stats and metrics then report unacknowledged messages. @default none
+   */
+  rabbitmqManagement?: { url: string; amqpUrl: string };
+  /**
+   * How old a system snapshot a `/metrics` scrape may reuse: one count of the jobs table per
+   * this interval per api replica, however many scrapers (docs/metrics.md). @default 15000
+   */
   metricsMaxAgeMs?: number;
   /** Largest accepted request body in bytes; larger is a 413. @default 1048576 (core's BODY_LIMIT_BYTES default) */
   bodyLimit?: number;
@@ -56,8 +65,11 @@ export function buildApp(deps: ApiDeps, config: ApiAppConfig): FastifyInstance {
   app.setNotFoundHandler(notFoundHandler);
   instrumentHttp(app, deps.metrics);
 
-  const snapshots = new SnapshotCache(() => takeSnapshot({ repo: deps.repo, queue: deps.queue, readiness: deps.readiness }));
-  registerSystemMetrics(deps.metrics.registry, snapshots, config.metricsMaxAgeMs ?? 5000);
+  const management = config.rabbitmqManagement && managementReader(config.rabbitmqManagement.url, config.rabbitmqManagement.amqpUrl);
+  const snapshots = new SnapshotCache(() =>
+    takeSnapshot({ repo: deps.repo, queue: deps.queue, readiness: deps.readiness, ...(management && { management }) }),
+  );
+  registerSystemMetrics(deps.metrics.registry, snapshots, config.metricsMaxAgeMs ?? 15_000);
   app.decorateRequest("jobstackRole", null);
 
   void app.register(async (scope) => healthRoutes(scope, deps, { readinessTimeoutMs: config.readinessTimeoutMs ?? 1000 }));

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   const app = buildApp(apiDepsFrom(deps, handlers), {
     apiToken: config.apiToken,
     operatorToken: config.operatorToken,
+    ...(config.rabbitmqManagementUrl && { rabbitmqManagement: { url: config.rabbitmqManagementUrl, amqpUrl: config.amqpUrl } }),
     bodyLimit: config.bodyLimitBytes,
     bodyMaxDepth: config.bodyMaxDepth,
     logger,

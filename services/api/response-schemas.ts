@@ -90,10 +90,14 @@ export const StatsSchema = z
       .object({
         name: z.string(),
         ready: z.int().min(0).meta({ description: "Messages ready for delivery (AMQP passive declare)." }),
-        unacked: z.null().meta({
-          description:
-            "Delivered but unacknowledged messages: AMQP 0-9-1 cannot report them (only RabbitMQ's management plugin can), so always null; RUNNING jobs are the ones workers hold.",
-        }),
+        unacked: z
+          .int()
+          .min(0)
+          .nullable()
+          .meta({
+            description:
+              "Delivered but unacknowledged messages, from RabbitMQ's management API when RABBITMQ_MANAGEMENT_URL is set (AMQP itself cannot report them; up to 5 s old); else null. RUNNING jobs are the ones workers hold.",
+          }),
         consumers: z.int().min(0),
         deadLetterQueue: z.string(),
         deadLettered: z.int().min(0).meta({ description: "Messages in the dead-letter queue." }),

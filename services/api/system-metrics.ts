@@ -18,6 +18,7 @@ export const SYSTEM_METRICS = {
   jobs: "jobstack_jobs",
   oldestPending: "jobstack_oldest_job_age_seconds",
   ready: "jobstack_queue_messages_ready",
+  unacked: "jobstack_queue_messages_unacked",
   deadLettered: "jobstack_queue_messages_dead_lettered",
   consumers: "jobstack_queue_consumers",
   dependencyUp: "jobstack_dependency_up",
@@ -71,6 +72,17 @@ export function registerSystemMetrics(registry: Registry, snapshots: SnapshotCac
       },
     });
   queueGauge(SYSTEM_METRICS.ready, "Messages ready for delivery in the job queue (AMQP passive declare)", (q) => ({ queue: q.name, value: q.ready }));
+  new Gauge({
+    name: SYSTEM_METRICS.unacked,
+    help: "Messages delivered to workers and not yet acknowledged (RabbitMQ management API; only with RABBITMQ_MANAGEMENT_URL)",
+    labelNames: ["queue"],
+    registers,
+    async collect() {
+      const s = await snapshot();
+      this.reset();
+      if (s.queue && s.queue.unacked !== null) this.set({ queue: s.queue.name }, s.queue.unacked);
+    },
+  });
   queueGauge(SYSTEM_METRICS.deadLettered, "Messages in the dead-letter queue", (q) => ({ queue: q.deadLetterQueue, value: q.deadLettered }));
   queueGauge(SYSTEM_METRICS.consumers, "Consumers attached to the job queue (AMQP passive declare)", (q) => ({ queue: q.name, value: q.consumers }));
   new Gauge({

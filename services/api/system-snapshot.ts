@@ -3,16 +3,18 @@
  * and each dependency's state. `GET /jobs/stats` answers with it and the api's `/metrics`
  * gauges are set from it (services/api/system-metrics.ts; docs/metrics.md).
  *
- * Taking one costs a `group by` over jobs_type_state_created_idx (an index-only scan: about
- * 0.1 s per million jobs on this machine), so callers say how old an answer they accept: the
- * stats route asks for a fresh one, a scrape accepts one up to a few seconds old, and
- * concurrent callers share the one being taken (single flight) rather than each starting one.
+ * Taking one costs a `group by type, state` over the whole jobs table (Postgres picks a
+ * parallel sequential scan: 0.36 s at 1,000,000 jobs on this 2-core machine under load,
+ * `npm run bench -- --only search`), so callers say how old an answer they accept: the stats
+ * route asks for a fresh one, a scrape accepts one up to 15 s old, and concurrent callers share
+ * the one being taken (single flight) rather than each starting one.
  */
 import type { JobRepository } from "../core/jobs/repository.js";
 import type { JobQueue } from "../core/queue.js";
 import { withTimeout } from "../core/errors.js";
 import { checkReadiness, type DependencyState, type ReadinessCheck } from "../core/readiness.js";
 import { JOB_STATES, type JobState } from "../core/states.js";
+import type { ManagementReader } from "./rabbitmq-management.js";
 
 export type StateCounts = Record<JobState, number>;
 
@@ -21,10 +23,11 @@ export interface QueueDepths {
   /** Messages ready for delivery (passive declare's message-count). */
   readonly ready: number;
   /**
-   * Delivered, not yet acknowledged: not measurable over AMQP 0-9-1 (only the management
-   * plugin knows), so always null here. RUNNING jobs (byState) are the jobs workers hold.
+   * Delivered, not yet acknowledged. AMQP 0-9-1 cannot report it; only RabbitMQ's management
+   * plugin can (services/api/rabbitmq-management.ts), so null unless RABBITMQ_MANAGEMENT_URL is
+   * set and answered. RUNNING jobs (byState) are the jobs workers hold.
    */
-  readonly unacked: null;
+  readonly unacked: number | null;
   /** Consumers attached to the queue (passive declare's consumer-count). */
   readonly consumers: number;
   readonly deadLetterQueue: string;
@@ -50,6 +53,8 @@ export interface SnapshotSources {
   readonly repo: Pick<JobRepository, "counts">;
   readonly queue: Pick<JobQueue, "inspect" | "queue" | "deadLetterQueue">;
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
+  /** Unacknowledged messages from the management plugin, when configured. */
+  readonly management?: ManagementReader;
   /** Bound on each part. @default 2000 */
   readonly timeoutMs?: number;
 }
@@ -58,11 +63,12 @@ const zeroCounts = (): StateCounts => Object.fromEntries(JOB_STATES.map((s) => [
 
 export async function takeSnapshot(src: SnapshotSources): Promise<SystemSnapshot> {
   const timeoutMs = src.timeoutMs ?? 2000;
-  const [counts, queue, readiness] = await Promise.all([
+  const [counts, queue, readiness, management] = await Promise.all([
     // A hung dependency costs a scrape at most timeoutMs, and only its own series.
     withTimeout(src.repo.counts(), timeoutMs, "counting jobs").catch(() => null),
     withTimeout(src.queue.inspect(), timeoutMs, "inspecting the queue").catch(() => null),
     checkReadiness(src.readiness, Math.min(timeoutMs, 1000)),
+    src.management ? withTimeout(src.management(src.queue.queue), timeoutMs, "asking the management API").catch(() => null) : null,
   ]);
   let byState: StateCounts | null = null;
   let byType: Record<string, StateCounts> | null = null;
@@ -82,7 +88,7 @@ export async function takeSnapshot(src: SnapshotSources): Promise<SystemSnapshot
     queue: queue && {
       name: src.queue.queue,
       ready: queue.ready,
-      unacked: null,
+      unacked: management?.unacked ?? null,
       consumers: queue.consumers,
       deadLetterQueue: src.queue.deadLetterQueue,
       deadLettered: queue.deadLettered,

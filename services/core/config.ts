@@ -13,6 +13,9 @@
 //                       `jobstack local` sets 127.0.0.1
 //   API_TOKEN           bearer token for /jobs*, ≥ 16 chars  api only, required
 //                       (submit and read: docs/api-access.md)
+//   RABBITMQ_MANAGEMENT_URL  http(s)://user:pass@host:15672 of RabbitMQ's management plugin;
+//                       api only, optional: when set, GET /jobs/stats and /metrics also report
+//                       unacknowledged messages, which AMQP itself cannot (docs/metrics.md)
 //   OPERATOR_TOKEN      bearer token that may also retry and cancel (single and bulk), ≥ 16
 //                       chars, different from API_TOKEN   api only, optional: unset, no one may
 //                       retry or cancel (403)
@@ -91,6 +94,8 @@ export interface ServiceConfig {
   readonly apiToken: string;
   /** "" when unset: the operator routes then answer 403 to everyone. */
   readonly operatorToken: string;
+  /** "" when unset: unacknowledged messages are not reported. */
+  readonly rabbitmqManagementUrl: string;
   readonly jobQueue: string;
   readonly queueType: "quorum" | "classic";
   readonly workerConcurrency: number;
@@ -179,6 +184,7 @@ const schema = z.object({
   HEALTH_PORT: int(0, 65535, 8081),
   API_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
   OPERATOR_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
+  RABBITMQ_MANAGEMENT_URL: optionalUrl(["http:", "https:"]),
   JOB_QUEUE: z
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,200}$/, { error: "must be 1-200 characters of A-Z a-z 0-9 _ . : -" })
@@ -260,6 +266,7 @@ export function loadServiceConfig(role: ServiceRole, env: NodeJS.ProcessEnv = pr
     healthPort: d.HEALTH_PORT,
     apiToken: d.API_TOKEN ?? "",
     operatorToken: d.OPERATOR_TOKEN ?? "",
+    rabbitmqManagementUrl: d.RABBITMQ_MANAGEMENT_URL ?? "",
     jobQueue: d.JOB_QUEUE,
     queueType: d.QUEUE_TYPE,
     workerConcurrency: d.WORKER_CONCURRENCY,
@@ -323,5 +330,6 @@ export function redactConfig(config: ServiceConfig): Record<string, unknown> {
     amqpUrl: config.amqpUrl === "" ? "" : parseAmqpUrls(config.amqpUrl).map(mask).join(","),
     apiToken: config.apiToken ? "***" : "",
     operatorToken: config.operatorToken ? "***" : "",
+    rabbitmqManagementUrl: mask(config.rabbitmqManagementUrl),
   };
 }

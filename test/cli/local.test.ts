@@ -64,6 +64,8 @@ describe("runLocal", () => {
       const { url, token } = first;
       expect(info.pids).toHaveLength(3);
       expect(lines.join("\n")).toContain(`API token: ${token}`);
+      expect(lines.join("\n")).toContain(`operator token (may also retry and cancel): ${first.operatorToken}`);
+      expect(first.operatorToken).not.toBe(token);
       expect(lines.join("\n")).toContain(`http://127.0.0.1:${port}`);
       // The printed token must not open the API to the network: it listens on loopback only.
       const listening = execFileSync("ss", ["-Hltn", `sport = :${port}`], { encoding: "utf8" });

@@ -360,7 +360,13 @@ class RabbitServer extends Server {
   readonly node: string;
   private readonly pidFile: string;
 
-  constructor(port: number, private readonly distPort: number, dir: string, private readonly extraConf = "") {
+  constructor(
+    port: number,
+    private readonly distPort: number,
+    dir: string,
+    private readonly extraConf = "",
+    private readonly plugins: readonly string[] = [],
+  ) {
     super(port, dir);
     this.url = `amqp://guest:guest@127.0.0.1:${port}`;
     this.node = `jobstack-t${process.pid}-${++rabbitSeq}-${port}@localhost`;
@@ -377,7 +383,7 @@ class RabbitServer extends Server {
   }
 
   init(): void {
-    writeFileSync(path.join(this.dir, "enabled_plugins"), "[].\n");
+    writeFileSync(path.join(this.dir, "enabled_plugins"), `[${this.plugins.join(",")}].\n`);
     // The throwaway owns the listener: `listeners.*` lines of the caller's conf are dropped, so a
     // production conf (listeners.tcp.default = 5672) cannot collide with the shared broker.
     const extra = this.extraConf
@@ -424,6 +430,8 @@ class RabbitServer extends Server {
 export interface RabbitMQOptions {
   /** rabbitmq.conf lines to add (e.g. a derived conf body); `listeners.*` lines are ignored. */
   readonly conf?: string;
+  /** Plugins to enable, e.g. ["rabbitmq_management"] (its port then comes from `management.tcp.port` in conf). @default none */
+  readonly plugins?: readonly string[];
 }
 
 export interface RabbitThrowaway extends Throwaway {
@@ -435,7 +443,7 @@ export async function startRabbitMQ(opts: RabbitMQOptions = {}): Promise<RabbitT
   const port = await spareport();
   let dist = await spareport();
   while (dist === port) dist = await spareport();
-  const server = new RabbitServer(port, dist, tmpdir("rabbitmq"), opts.conf);
+  const server = new RabbitServer(port, dist, tmpdir("rabbitmq"), opts.conf, opts.plugins);
   try {
     server.init();
     await server.launch();

@@ -54,6 +54,8 @@ export async function operateRoutes(app: FastifyInstance, deps: ApiDeps, options
       await Promise.all(jobs.map((job) => cache.put(job)));
       await Promise.all(jobs.map((job) => options.dispatch(job, "retry", request.log)));
     });
+    // Each job's move is in the audit log; the request that moved them belongs in the log.
+    request.log.info({ filter, moved }, "bulk retry");
     return { moved };
   });
 
@@ -63,6 +65,7 @@ export async function operateRoutes(app: FastifyInstance, deps: ApiDeps, options
     const moved = await repo.moveMatching("cancel", narrow, "bulk cancel via API", async (jobs) => {
       await Promise.all(jobs.map((job) => cache.put(job)));
     });
+    request.log.info({ filter, moved }, "bulk cancel");
     return { moved };
   });
 }

@@ -100,7 +100,9 @@ export interface StackOptions {
   readonly amqpUrl?: string;
   /** Wait for RabbitMQ before listening. @default true */
   readonly waitForQueue?: boolean;
-  /** How old a system snapshot a /metrics scrape may reuse. @default 5000 (the app's default) */
+  /** RabbitMQ's management API, for the unacked count. @default none */
+  readonly rabbitmqManagementUrl?: string;
+  /** How old a system snapshot a /metrics scrape may reuse. @default the app's (15000) */
   readonly metricsMaxAgeMs?: number;
 }
 
@@ -139,6 +141,9 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     readinessTimeoutMs: 500,
     ...(options.metricsMaxAgeMs !== undefined && { metricsMaxAgeMs: options.metricsMaxAgeMs }),
+    ...(options.rabbitmqManagementUrl !== undefined && {
+      rabbitmqManagement: { url: options.rabbitmqManagementUrl, amqpUrl: options.amqpUrl ?? AMQP_URL },
+    }),
   });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = app.server.address() as AddressInfo;

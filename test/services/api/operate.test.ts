@@ -273,11 +273,21 @@ describe("POST /jobs/retry and /jobs/cancel", () => {
     expect(log.at(-1)).toMatchObject({ from: "PENDING", to: "CANCELLED", reason: "bulk cancel via API" });
   });
 
-  it("moves every match across chunks, each once", async () => {
+  it("moves every match across chunks, each once, even when a retried job fails again during the pass", async () => {
     const type = newType();
     const ids = await insert(type, Array.from({ length: 10 }, (_, i) => ({ state: "FAILED" as const, createdAt: at(i % 3) })));
     const seen: string[] = [];
-    const moved = await stack.repo.moveMatching("retry", { type }, "chunk test", async (jobs) => void seen.push(...jobs.map((j) => j.id)), 3);
+    const moved = await stack.repo.moveMatching(
+      "retry",
+      { type },
+      "chunk test",
+      async (jobs) => {
+        seen.push(...jobs.map((j) => j.id));
+        // A handler that fails at once: the chunk is FAILED again before the next chunk is read.
+        await stack.pool.query("update jobs set state = 'FAILED' where id = any($1::uuid[])", [jobs.map((j) => j.id)]);
+      },
+      3,
+    );
     expect(moved).toBe(10);
     expect([...seen].sort()).toEqual([...ids].sort());
   });

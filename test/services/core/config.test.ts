@@ -89,6 +89,16 @@ describe("loadServiceConfig failures", () => {
     expect(same.message).not.toContain(base.API_TOKEN);
   });
 
+  it("takes an optional http(s) RABBITMQ_MANAGEMENT_URL and masks its password", () => {
+    expect(loadServiceConfig("api", base).rabbitmqManagementUrl).toBe("");
+    const c = loadServiceConfig("api", { ...base, RABBITMQ_MANAGEMENT_URL: "http://ops:mgmtsecret@rabbitmq:15672" });
+    expect(c.rabbitmqManagementUrl).toBe("http://ops:mgmtsecret@rabbitmq:15672");
+    expect(JSON.stringify(redactConfig(c))).not.toMatch(/mgmtsecret/);
+    const bad = problems("api", { ...base, RABBITMQ_MANAGEMENT_URL: "amqp://ops:mgmtsecret@rabbitmq" });
+    expect(bad.issues).toEqual(["RABBITMQ_MANAGEMENT_URL must be a URL with scheme http:// or https://"]);
+    expect(bad.message).not.toMatch(/mgmtsecret/);
+  });
+
   it("names both fields when they conflict", () => {
     expect(problems("worker", { ...base, RETRY_BASE_MS: "5000", RETRY_MAX_MS: "100" }).issues).toEqual([
       "RETRY_MAX_MS (100) must be at least RETRY_BASE_MS (5000)",
