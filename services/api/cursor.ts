@@ -45,7 +45,10 @@ export class CursorCodec {
     if (!match) throw invalid("is malformed; pass nextCursor of the previous page unchanged");
     const [, body, mac] = match as unknown as [string, string, string];
     const presented = Buffer.from(mac, "base64url");
-    if (presented.length !== MAC_BYTES || !timingSafeEqual(presented, this.mac(body))) {
+    // The last of 22 base64 characters carries 2 bits of the MAC and 4 of padding: compare the
+    // canonical spelling too, or changing a padding bit would go unnoticed.
+    const canonical = presented.toString("base64url") === mac;
+    if (presented.length !== MAC_BYTES || !canonical || !timingSafeEqual(presented, this.mac(body))) {
       throw invalid("was not issued by this API or was altered (or API_TOKEN was rotated since); start from the first page");
     }
     let payload: z.infer<typeof Payload>;

@@ -184,8 +184,12 @@ describe("GET /jobs", () => {
     const payload = JSON.parse(Buffer.from(body, "base64url").toString());
     const edited = Buffer.from(JSON.stringify({ ...payload, i: ids[0] })).toString("base64url");
     const flipped = `${mac.slice(0, -1)}${mac.endsWith("A") ? "B" : "A"}`;
+    // Same MAC bytes, another spelling: the last character's padding bits changed.
+    const lastIndex = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".indexOf(mac.at(-1)!);
+    const padded = `${mac.slice(0, -1)}${"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[lastIndex | 1]}`;
+    expect(Buffer.from(padded, "base64url")).toEqual(Buffer.from(mac, "base64url"));
     const foreign = new CursorCodec("some-other-api-token-0000").encode({ createdAtMicros: payload.t, id: payload.i }, { type });
-    for (const bad of ["x", "v1..", `${version}.${edited}.${mac}`, `${version}.${body}.${flipped}`, foreign, `${cursor}x`, "v2.e30.AAAAAAAAAAAAAAAAAAAAAA"]) {
+    for (const bad of ["x", "v1..", `${version}.${edited}.${mac}`, `${version}.${body}.${flipped}`, `${version}.${body}.${padded}`, foreign, `${cursor}x`, "v2.e30.AAAAAAAAAAAAAAAAAAAAAA"]) {
       const res = await get(`/jobs?type=${type}&limit=2&cursor=${encodeURIComponent(bad)}`);
       expectBadRequest(res, "query", "cursor");
     }
