@@ -24,7 +24,10 @@ export interface ApiAppConfig {
   apiToken: string;
   /** OPERATOR_TOKEN: may also retry and cancel. @default "" (no one may) */
   operatorToken?: string;
-  /** How old a system snapshot a `/metrics` scrape may reuse. @default 5000 */
+  /**
+   * How old a system snapshot a `/metrics` scrape may reuse: one count of the jobs table per
+   * this interval per api replica, however many scrapers (docs/metrics.md). @default 15000
+   */
   metricsMaxAgeMs?: number;
   /** Largest accepted request body in bytes; larger is a 413. @default 1048576 (core's BODY_LIMIT_BYTES default) */
   bodyLimit?: number;
@@ -54,7 +57,7 @@ export function buildApp(deps: ApiDeps, config: ApiAppConfig): FastifyInstance {
   instrumentHttp(app, deps.metrics);
 
   const snapshots = new SnapshotCache(() => takeSnapshot({ repo: deps.repo, queue: deps.queue, readiness: deps.readiness }));
-  registerSystemMetrics(deps.metrics.registry, snapshots, config.metricsMaxAgeMs ?? 5000);
+  registerSystemMetrics(deps.metrics.registry, snapshots, config.metricsMaxAgeMs ?? 15_000);
   app.decorateRequest("jobstackRole", null);
 
   void app.register(async (scope) => healthRoutes(scope, deps, { readinessTimeoutMs: config.readinessTimeoutMs ?? 1000 }));

@@ -96,7 +96,7 @@ const search: SearchResult = {
       p95Ms: 4,
       dbSamplesMs: [1, 1.5],
       dbMs: summarize([1, 1.5]),
-      plan: ["Limit", "  ->  Index Scan using jobs_state_created_idx on jobs j (actual rows=50 loops=1)"],
+      plan: ["Limit", "  ->  Index Scan using jobs_state_created_idx on jobs j (actual rows=50 loops=1)", "Execution Time: 0.125 ms"],
     },
     { name: "stats", path: "/jobs/stats", items: 0, samplesMs: [90], ms: summarize([90]), p95Ms: 90 },
   ],
@@ -105,8 +105,8 @@ const search: SearchResult = {
 describe("renderSearch", () => {
   it("one row per query, with the index its plan used", () => {
     const md = renderSearch(search);
-    expect(md).toContain("| state=FAILED | 50 | 3.0 ms | 4.0 ms | 2.0 ms – 4.0 ms | 1.3 ms | 1.0 ms – 1.5 ms | `jobs_state_created_idx` | 3 |");
-    expect(md).toContain("| stats | 0 | 90.0 ms | 90.0 ms | 90.0 ms – 90.0 ms | – | – | – | 1 |");
+    expect(md).toContain("| state=FAILED | 50 | 3.0 ms | 4.0 ms | 2.0 ms – 4.0 ms | 1.3 ms | 1.0 ms – 1.5 ms | 0.13 ms | `jobs_state_created_idx` | 3 |");
+    expect(md).toContain("| stats | 0 | 90.0 ms | 90.0 ms | 90.0 ms – 90.0 ms | – | – | – | – | 1 |");
   });
 });
 

@@ -42,17 +42,40 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   return undefined;
 }
 
-/** Parse errors and selected metric names of one PromQL expression. */
-function analyse(expr: string): { errors: string[]; metrics: string[] } {
+/** Label names seen on the samples of each series name of a scrape. */
+function labelsByName(text: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [, name, labels] of text.matchAll(/^(\w+)\{([^}]*)\} /gm)) {
+    const set = out.get(name!) ?? new Set<string>();
+    for (const [, label] of labels!.matchAll(/(\w+)="/g)) set.add(label!);
+    out.set(name!, set);
+  }
+  return out;
+}
+
+/** Parse errors, selected metric names, and the label names each selector matches on. */
+function analyse(expr: string): { errors: string[]; metrics: string[]; matchers: { metric: string; label: string }[] } {
   const errors: string[] = [];
   const metrics: string[] = [];
+  const matchers: { metric: string; label: string }[] = [];
   parser.parse(expr).iterate({
     enter(node) {
       if (node.type.isError) errors.push(`syntax error at ${node.from}: "${expr.slice(node.from, node.to + 10)}"`);
       if (node.name === "Identifier" && node.node.parent?.name === "VectorSelector") metrics.push(expr.slice(node.from, node.to));
+      if (node.name === "LabelName" && node.node.parent?.parent?.name === "LabelMatchers") {
+        const selector = node.node.parent.parent.parent;
+        const id = selector?.getChild("Identifier");
+        if (id) matchers.push({ metric: expr.slice(id.from, id.to), label: expr.slice(node.from, node.to) });
+      }
     },
   });
-  return { errors, metrics };
+  return { errors, metrics, matchers };
+}
+
+/** Label matchers naming a label the metric's samples do not carry (metrics without samples are not judged). */
+function unknownLabels(matchers: { metric: string; label: string }[]): string[] {
+  const labels = labelsByName(`${apiText}\n${workerText}`);
+  return matchers.filter(({ metric, label }) => labels.has(metric) && !labels.get(metric)!.has(label)).map(({ metric, label }) => `${metric}{${label}}`);
 }
 
 interface Rule {
@@ -138,16 +161,18 @@ describe("docs/alerts.yml", () => {
     }
   });
 
-  it.each(rules.map((r) => [r.alert, r.expr] as const))("%s parses and names only exported metrics", (_alert, expr) => {
-    const { errors, metrics } = analyse(expr);
+  it.each(rules.map((r) => [r.alert, r.expr] as const))("%s parses and names only exported metrics and labels", (_alert, expr) => {
+    const { errors, metrics, matchers } = analyse(expr);
     expect(errors).toEqual([]);
     expect(metrics.length).toBeGreaterThan(0);
     expect(metrics.filter((m) => !exported.has(m))).toEqual([]);
+    expect(unknownLabels(matchers)).toEqual([]);
   });
 
-  it("the parse check itself catches a typo and an unknown metric", () => {
+  it("the parse check itself catches a typo, an unknown metric and an unknown label", () => {
     expect(analyse("max(jobstack_jobs{state=\"PENDING\"}) >").errors).not.toEqual([]);
     expect(analyse("max(jobstack_jbos) > 0").metrics.filter((m) => !exported.has(m))).toEqual(["jobstack_jbos"]);
+    expect(unknownLabels(analyse('max(jobstack_jobs{status="PENDING", type="noop"})').matchers)).toEqual(["jobstack_jobs{status}"]);
   });
 });
 
@@ -156,9 +181,10 @@ describe("docs/grafana-dashboard.json", () => {
     expect(queries.length).toBeGreaterThan(10);
   });
 
-  it.each(queries.map((q) => [q.panel, q.expr] as const))("%s: %s parses and names only exported metrics", (_panel, expr) => {
-    const { errors, metrics } = analyse(expr);
+  it.each(queries.map((q) => [q.panel, q.expr] as const))("%s: %s parses and names only exported metrics and labels", (_panel, expr) => {
+    const { errors, metrics, matchers } = analyse(expr);
     expect(errors).toEqual([]);
     expect(metrics.filter((m) => !exported.has(m))).toEqual([]);
+    expect(unknownLabels(matchers)).toEqual([]);
   });
 });

@@ -100,7 +100,7 @@ export interface StackOptions {
   readonly amqpUrl?: string;
   /** Wait for RabbitMQ before listening. @default true */
   readonly waitForQueue?: boolean;
-  /** How old a system snapshot a /metrics scrape may reuse. @default 5000 (the app's default) */
+  /** How old a system snapshot a /metrics scrape may reuse. @default the app's (15000) */
   readonly metricsMaxAgeMs?: number;
 }
 
