@@ -233,6 +233,14 @@ describe.skipIf(!hasChromium)("dashboard in chromium (skipped without /usr/bin/c
     expect(consoleErrors.filter((e) => !/status of 403/.test(e))).toEqual([]);
   });
 
+  it("is protected by its CSP: injected inline code does not run", async () => {
+    // What a stored-XSS payload in a job would try, were it ever rendered as HTML.
+    await page.evaluate(`document.body.insertAdjacentHTML("beforeend", '<img src="/nope" onerror="window.pwned = 1">')`);
+    await page.evaluate(`(() => { const s = document.createElement("script"); s.textContent = "window.pwned = 2"; document.body.append(s); })()`);
+    await poll(() => Promise.resolve(consoleErrors.filter((e) => /Content Security Policy/.test(e)).length)).toBeGreaterThanOrEqual(2);
+    expect(await page.evaluate("window.pwned")).toBeUndefined();
+  });
+
   it("pages through a long list with the api's cursor", async () => {
     for (let i = 0; i < 45; i++) await submit("noop");
     await page.click("#filters button[type=submit]");
