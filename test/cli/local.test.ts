@@ -67,6 +67,8 @@ describe("runLocal", () => {
       expect(lines.join("\n")).toContain(`operator token (may also retry and cancel): ${first.operatorToken}`);
       expect(first.operatorToken).not.toBe(token);
       expect(lines.join("\n")).toContain(`http://127.0.0.1:${port}`);
+      // Both processes load the environment's handler modules (dev has no handlers: list).
+      expect(lines.join("\n")).toMatch(/^handler modules \(handlers\/\): /m);
       // The printed token must not open the API to the network: it listens on loopback only.
       const listening = execFileSync("ss", ["-Hltn", `sport = :${port}`], { encoding: "utf8" });
       expect(listening.trim().split(/\s+/)[3]).toBe(`127.0.0.1:${port}`);

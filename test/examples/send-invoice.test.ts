@@ -125,7 +125,7 @@ describe("send-invoice under a worker SIGKILL", () => {
     const b = spawnWorker({ ...env("worker-b"), WORKER_CONCURRENCY: "4" });
     const ids: string[] = [];
     for (let i = 0; i < 24; i++) {
-      const res = await api.submit({ type: "send-invoice", payload: { invoiceId: `INV-3${i}`, to: `c${i}@example.com`, amountCents: 100 + i, renderMs: 400 } });
+      const res = await api.submit({ type: "send-invoice", payload: { invoiceId: `INV-3${i}`, to: `c${i}@example.com`, amountCents: 100 + i, renderMs: 1_000 } });
       expect(res.status).toBe(202);
       ids.push(res.body.id);
     }
