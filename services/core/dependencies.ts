@@ -60,7 +60,12 @@ export interface OpenOptions {
 export async function openDependencies(config: ServiceConfig, options: OpenOptions = {}): Promise<Dependencies> {
   const metrics = options.metrics ?? createMetrics({ labels: { service: config.role } });
   const onError = options.onError ?? (() => undefined);
-  const pool = createPool({ databaseUrl: config.databaseUrl, dbPoolSize: config.dbPoolSize, applicationName: `jobstack-${config.role}` });
+  const pool = createPool({
+    databaseUrl: config.databaseUrl,
+    dbPoolSize: config.dbPoolSize,
+    applicationName: `jobstack-${config.role}`,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+  });
   const redis = createRedis(config.redisUrl, (err) => onError("redis", err));
   const queue = new JobQueue({
     url: config.amqpUrl,
