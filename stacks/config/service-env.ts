@@ -12,6 +12,12 @@ export type ServiceRole = "api" | "worker";
 export const API_PORT = 8080;
 export const WORKER_HEALTH_PORT = 8081;
 export const JOB_QUEUE = "jobs";
+/**
+ * How long a dependency the process cannot work without may be unreachable before /healthz
+ * fails and the orchestrator restarts the process; readiness fails at once (docs/health-probes.md).
+ * Two minutes: far above a broker or database restart, so a short outage never restarts the fleet.
+ */
+export const DEPENDENCY_LIVENESS_LIMIT_MS = 120_000;
 
 /**
  * The api's two bearer tokens, by the environment variable services/core/config.ts reads
@@ -40,6 +46,7 @@ export function serviceEnvironment(env: ResolvedEnvironment, role: ServiceRole):
     // Both roles declare the queues, so both carry the bounds (docs/storage.md).
     QUEUE_MAX_LENGTH: String(preset.rabbitmq.maxQueueLength),
     DEAD_LETTER_MAX_LENGTH: String(preset.rabbitmq.maxDeadLetterLength),
+    DEPENDENCY_LIVENESS_LIMIT_MS: String(DEPENDENCY_LIVENESS_LIMIT_MS),
   };
   if (role === "api") {
     return {
