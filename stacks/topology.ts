@@ -184,7 +184,10 @@ function workerService(env: ResolvedEnvironment): ServiceSpec {
     env: { ...serviceEnvironment(env, "worker") },
     secretEnv: { DATABASE_URL: CONNECTION_SECRETS.DATABASE_URL, REDIS_URL: CONNECTION_SECRETS.REDIS_URL, AMQP_URL: CONNECTION_SECRETS.AMQP_URL },
     ports: [{ name: "health", containerPort: PORTS.workerHealth }],
-    health: { liveness: healthz, readiness: healthz, ...timing(env) },
+    // The node worker's /readyz fails at once while Postgres or RabbitMQ is unavailable, its
+    // /healthz only after DEPENDENCY_LIVENESS_LIMIT_MS (docs/health-probes.md); a JVM image is
+    // only known to serve /healthz.
+    health: { liveness: healthz, readiness: jvm ? healthz : { kind: "http", path: "/readyz", port: PORTS.workerHealth }, ...timing(env) },
     volumes: [],
     configFiles: [],
     resources: { cpu: p.cpu, memoryMiB: p.memoryMiB },

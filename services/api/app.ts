@@ -39,6 +39,18 @@ export function buildApp(deps: ApiDeps, config: ApiAppConfig): FastifyInstance {
   // Anything else with a body is answered 415 by fastify.
   app.removeContentTypeParser("text/plain");
 
+  // A response finished after close() began must end its keep-alive connection: otherwise the
+  // socket stays open for fastify's keepAliveTimeout (72 s) and holds close(), so a SIGTERMed
+  // api outlives Kubernetes' 30 s grace period and is killed (test/services/api/shutdown.test.ts).
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
+  });
+
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   instrumentHttp(app, deps.metrics);

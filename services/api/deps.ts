@@ -13,7 +13,8 @@ import type { JobRepository } from "../core/jobs/repository.js";
 import type { Metrics } from "../core/metrics.js";
 import type { JobQueue } from "../core/queue.js";
 import type { HandlerRegistry } from "../worker/handlers.js";
-import { readinessChecks, type ReadinessCheck } from "../core/readiness.js";
+import type { DependencyWatch } from "../core/dependency-watch.js";
+import { API_REQUIRED, type ReadinessCheck } from "../core/readiness.js";
 
 export interface ApiDeps {
   readonly repo: JobRepository;
@@ -27,6 +28,10 @@ export interface ApiDeps {
   readonly handlers: Pick<HandlerRegistry, "has" | "types" | "validate">;
   /** One check per dependency, by the name `/readyz` reports it under. */
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
+  /** The checks that decide `/readyz`; the others are only reported. @default API_REQUIRED (postgres, schema) */
+  readonly readinessRequired?: readonly string[];
+  /** Background dependency state: `/healthz` fails once a required one is down too long. Absent: always live. */
+  readonly watch?: Pick<DependencyWatch, "liveness" | "observe">;
 }
 
 export function apiDepsFrom(deps: Dependencies, handlers: ApiDeps["handlers"]): ApiDeps {
@@ -36,6 +41,8 @@ export function apiDepsFrom(deps: Dependencies, handlers: ApiDeps["handlers"]): 
     cache: deps.cache,
     queue: deps.queue,
     metrics: deps.metrics,
-    readiness: readinessChecks(deps.pool, deps.redis, deps.queue),
+    readiness: deps.checks,
+    readinessRequired: API_REQUIRED,
+    watch: deps.watch,
   };
 }

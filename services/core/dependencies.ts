@@ -9,7 +9,8 @@ import { createRedis, JobCache, waitForRedis } from "./cache.js";
 import type { ServiceConfig } from "./config.js";
 import { createPool } from "./db.js";
 import { closeAll, coerceError, withTimeout } from "./errors.js";
-import { checkReadiness, readinessChecks, type DependencyState } from "./readiness.js";
+import { DependencyWatch } from "./dependency-watch.js";
+import { API_REQUIRED, checkReadiness, readinessChecks, WORKER_REQUIRED, type DependencyState, type ReadinessCheck } from "./readiness.js";
 import { JobRepository } from "./jobs/repository.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { JobQueue } from "./queue.js";
@@ -22,6 +23,12 @@ export interface Dependencies {
   readonly repo: JobRepository;
   readonly cache: JobCache;
   readonly metrics: Metrics;
+  /** One check per dependency (postgres, schema, redis, rabbitmq). */
+  readonly checks: Readonly<Record<string, ReadinessCheck>>;
+  /** The dependencies this role needs to be ready: api Postgres + schema; worker also RabbitMQ. */
+  readonly readinessRequired: readonly string[];
+  /** Background state of every dependency, for liveness and the dependency_up gauge. */
+  readonly watch: DependencyWatch;
   /** Checks each dependency with a short timeout (for /readyz). */
   readiness(timeoutMs?: number): Promise<Readiness>;
   /** Closes the queue, Redis and the pool; every failure is reported in one AggregateError. Idempotent. */
@@ -31,6 +38,7 @@ export interface Dependencies {
 export interface Readiness {
   readonly ok: boolean;
   readonly postgres: DependencyState;
+  readonly schema: DependencyState;
   readonly redis: DependencyState;
   readonly rabbitmq: DependencyState;
 }
@@ -69,9 +77,21 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
   });
   const cache = new JobCache(redis, { ttlSeconds: config.cacheTtlSeconds, activeTtlSeconds: config.cacheActiveTtlSeconds, prefix: config.cachePrefix, onError: (err) => onError("cache", err) });
 
+  const checks = readinessChecks(pool, redis, queue);
+  const readinessRequired = config.role === "worker" ? WORKER_REQUIRED : API_REQUIRED;
+  const watch = new DependencyWatch({
+    checks,
+    // Liveness follows reachability only: a database that is not migrated yet is a readiness
+    // matter, and restarting the process would not migrate it.
+    livenessRequired: config.role === "worker" ? ["postgres", "rabbitmq"] : ["postgres"],
+    limitMs: config.dependencyLivenessLimitMs,
+    gauge: metrics.dependencyUp,
+  });
+
   let closed: Promise<void> | null = null;
   const close = () =>
     (closed ??= closeAll([
+      ["dependency watch", () => watch.stop()],
       ["rabbitmq", () => queue.close()],
       ["redis", () => redis.quit().catch(() => redis.disconnect())],
       ["postgres", () => pool.end()],
@@ -94,11 +114,12 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
     onError("rabbitmq", coerceError(err)); // keeps reconnecting in the background
   }
 
-  const checks = readinessChecks(pool, redis, queue);
+  watch.start();
   const readiness = async (timeoutMs = 1_000): Promise<Readiness> => {
-    const { ready, dependencies: d } = await checkReadiness(checks, timeoutMs);
-    return { ok: ready, postgres: d.postgres!, redis: d.redis!, rabbitmq: d.rabbitmq! };
+    const { ready, dependencies: d } = await checkReadiness(checks, timeoutMs, readinessRequired);
+    watch.observe(d);
+    return { ok: ready, postgres: d.postgres!, schema: d.schema!, redis: d.redis!, rabbitmq: d.rabbitmq! };
   };
 
-  return { config, pool, redis, queue, repo, cache, metrics, readiness, close };
+  return { config, pool, redis, queue, repo, cache, metrics, checks, readinessRequired, watch, readiness, close };
 }

@@ -1,7 +1,7 @@
 // Prometheus metrics shared by the api and the worker. Each call makes its own Registry (not
 // prom-client's global one), so tests and several instances in one process do not collide.
 
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export interface Metrics {
   readonly registry: Registry;
@@ -19,6 +19,8 @@ export interface Metrics {
   readonly deadLettered: Counter<"reason">;
   /** Leases reaped, by what became of the job (PENDING | FAILED). */
   readonly reaped: Counter<"to">;
+  /** 1 while a dependency answers, 0 while it does not (postgres, schema, redis, rabbitmq). */
+  readonly dependencyUp: Gauge<"dependency">;
 }
 
 export interface MetricsOptions {
@@ -69,5 +71,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       registers,
     }),
     reaped: new Counter({ name: "jobstack_leases_reaped_total", help: "Expired leases reaped", labelNames: ["to"], registers }),
+    dependencyUp: new Gauge({
+      name: "jobstack_dependency_up",
+      help: "1 while the dependency answers its readiness check, 0 while it does not",
+      labelNames: ["dependency"],
+      registers,
+    }),
   };
 }

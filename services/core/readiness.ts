@@ -1,14 +1,18 @@
 /**
- * Is each dependency answering right now? Used by the api's `/readyz` and by
- * `Dependencies.readiness()`.
+ * Is each dependency answering right now? Used by the api's `/readyz`, the worker's `/readyz`
+ * and `Dependencies.readiness()`.
  *
  * Every check runs in parallel under its own short timeout, so one hung server costs at most
- * `timeoutMs` and cannot hide the state of the others. The answer lists every dependency.
+ * `timeoutMs` and cannot hide the state of the others. The answer lists every dependency; only
+ * the `required` ones decide readiness (docs/health-probes.md): the api needs Postgres and its
+ * schema to answer, and keeps serving through a Redis or RabbitMQ outage (reads from Postgres,
+ * submissions swept to the broker later), so those two are reported but do not make it unready.
  */
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { coerceError, withTimeout } from "./errors.js";
 import type { JobQueue } from "./queue.js";
+import { checkSchemaVersion, requiredSchemaVersion } from "./schema-version.js";
 
 export type ReadinessCheck = () => Promise<unknown>;
 
@@ -20,17 +24,32 @@ export interface DependencyState {
 
 export interface ReadinessReport {
   ready: boolean;
+  /** The dependencies that decided `ready`. */
+  required: string[];
   dependencies: Record<string, DependencyState>;
 }
 
+/** What the api cannot answer without; Redis and RabbitMQ only degrade it. */
+export const API_REQUIRED = ["postgres", "schema"] as const;
+/** What a worker cannot work without. */
+export const WORKER_REQUIRED = ["postgres", "schema", "rabbitmq"] as const;
+
 /** Cheap probes that reject when the dependency is down; `checkReadiness` bounds each with a timeout. */
-export function readinessChecks(pool: pg.Pool, redis: Redis, queue: JobQueue): Record<string, ReadinessCheck> {
+export function readinessChecks(
+  pool: pg.Pool,
+  redis: Redis,
+  queue: JobQueue,
+  schemaVersion: number = requiredSchemaVersion(),
+): Record<string, ReadinessCheck> {
   return {
     postgres: () => pool.query("select 1"),
+    schema: () => checkSchemaVersion(pool, schemaVersion),
     redis: () => redis.ping(),
     rabbitmq: async () => {
-      // The queue reconnects in the background; a live session is what publishing needs.
+      // The queue reconnects in the background; a complete publisher session (and consumer,
+      // once consuming was asked for) is what the process needs.
       if (!queue.isConnected()) throw new Error("not connected");
+      if (queue.unavailableSince() !== null) throw new Error("consumer not started");
     },
   };
 }
@@ -39,6 +58,8 @@ export function readinessChecks(pool: pg.Pool, redis: Redis, queue: JobQueue): R
 export async function checkReadiness(
   checks: Readonly<Record<string, ReadinessCheck>>,
   timeoutMs = 1000,
+  /** The checks that decide readiness; every check is reported. @default all of them */
+  required: readonly string[] = Object.keys(checks),
 ): Promise<ReadinessReport> {
   const names = Object.keys(checks);
   const states = await Promise.all(names.map((name) => runCheck(checks[name]!, timeoutMs)));
@@ -46,7 +67,8 @@ export async function checkReadiness(
   names.forEach((name, i) => {
     dependencies[name] = states[i]!;
   });
-  return { ready: states.every((s) => s.ok), dependencies };
+  const decisive = required.filter((name) => name in dependencies);
+  return { ready: decisive.every((name) => dependencies[name]!.ok), required: decisive, dependencies };
 }
 
 async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<DependencyState> {

@@ -6,6 +6,7 @@
 import { loadServiceConfig, redactConfig, ServiceConfigError } from "../core/config.js";
 import { openDependencies } from "../core/dependencies.js";
 import { closeAll, coerceError } from "../core/errors.js";
+import { checkReadiness } from "../core/readiness.js";
 import { createLogger } from "../core/logger.js";
 import { createMetrics } from "../core/metrics.js";
 import { createHandlerRegistry, loadHandlerModules } from "./handlers.js";
@@ -59,6 +60,12 @@ async function main(): Promise<void> {
     host: config.host,
     registry: metrics.registry,
     status: () => ({ workerId: config.workerId, inFlight: worker.inFlightCount, draining: worker.isDraining }),
+    liveness: () => deps.watch.liveness(),
+    readiness: async () => {
+      const report = await checkReadiness(deps.checks, 1_000, deps.readinessRequired);
+      deps.watch.observe(report.dependencies);
+      return report;
+    },
   });
 
   onShutdownSignals({

@@ -11,6 +11,12 @@ export type ServiceRole = "api" | "worker";
 export const API_PORT = 8080;
 export const WORKER_HEALTH_PORT = 8081;
 export const JOB_QUEUE = "jobs";
+/**
+ * How long a dependency the process cannot work without may be unreachable before /healthz
+ * fails and the orchestrator restarts the process; readiness fails at once (docs/health-probes.md).
+ * Two minutes: far above a broker or database restart, so a short outage never restarts the fleet.
+ */
+export const DEPENDENCY_LIVENESS_LIMIT_MS = 120_000;
 
 export function serviceEnvironment(env: ResolvedEnvironment, role: ServiceRole): Record<string, string> {
   const { preset, derived } = env;
@@ -22,6 +28,7 @@ export function serviceEnvironment(env: ResolvedEnvironment, role: ServiceRole):
     // share one list and a misconfigured process fails the same way.
     LEASE_MS: String(preset.worker.leaseMs),
     WORKER_CONCURRENCY: String(preset.worker.concurrency),
+    DEPENDENCY_LIVENESS_LIMIT_MS: String(DEPENDENCY_LIVENESS_LIMIT_MS),
   };
   if (role === "api") {
     return {

@@ -345,7 +345,8 @@ describe("/readyz and /metrics", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       status: "ready",
-      dependencies: { postgres: { ok: true }, redis: { ok: true }, rabbitmq: { ok: true } },
+      required: ["postgres", "schema"],
+      dependencies: { postgres: { ok: true }, schema: { ok: true }, redis: { ok: true }, rabbitmq: { ok: true } },
     });
   });
 

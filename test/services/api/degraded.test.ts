@@ -49,6 +49,35 @@ describe("Postgres unreachable", () => {
   });
 });
 
+describe("a database that was never migrated", () => {
+  let db: TestDatabase;
+  let stack: TestStack;
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrated: false });
+    stack = await startStack({ databaseUrl: db.url });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await db?.drop();
+  });
+
+  it("/readyz answers 503 and says the schema is missing, while POST /jobs cannot work", async () => {
+    const res = await call(`${stack.baseUrl}/readyz`);
+    expect(res.status).toBe(503);
+    expect(res.body.dependencies.postgres).toEqual({ ok: true });
+    expect(res.body.dependencies.schema).toEqual({ ok: false, error: expect.stringMatching(/not migrated.*schema_migrations/) });
+    expect((await call(`${stack.baseUrl}/jobs`, jsonPost(stack.token, { type: "noop" }))).status).toBeGreaterThanOrEqual(500);
+  });
+
+  it("/readyz answers 503 on a schema older than this build, naming both versions", async () => {
+    await stack.pool.query("create table schema_migrations (version integer primary key, name text not null, checksum text not null, applied_at timestamptz not null default now())");
+    await stack.pool.query("insert into schema_migrations (version, name, checksum) values (1, '001_jobs.sql', 'x')");
+    const res = await call(`${stack.baseUrl}/readyz`);
+    expect(res.status).toBe(503);
+    expect(res.body.dependencies.schema.error).toMatch(/version 1, this build needs [2-9]/);
+  });
+});
+
 describe("RabbitMQ unreachable", () => {
   let db: TestDatabase;
   let stack: TestStack;
@@ -71,10 +100,18 @@ describe("RabbitMQ unreachable", () => {
     expect(undispatched.map((j) => j.id)).toContain(res.body.id);
   });
 
-  it("/readyz answers 503 naming RabbitMQ", async () => {
+  it("/readyz stays 200 (the pod can serve: submissions are swept later) and reports RabbitMQ down", async () => {
     const res = await call(`${stack.baseUrl}/readyz`);
-    expect(res.status).toBe(503);
-    expect(res.body.dependencies).toEqual({ postgres: { ok: true }, redis: { ok: true }, rabbitmq: { ok: false, error: "not connected" } });
+    expect(res.status).toBe(200);
+    expect(res.body.required).toEqual(["postgres", "schema"]);
+    expect(res.body.dependencies).toEqual({ postgres: { ok: true }, schema: { ok: true }, redis: { ok: true }, rabbitmq: { ok: false, error: "not connected" } });
+  });
+
+  it("reports the outage as jobstack_dependency_up", async () => {
+    await call(`${stack.baseUrl}/readyz`);
+    const res = await call(`${stack.baseUrl}/metrics`);
+    expect(res.text).toMatch(/^jobstack_dependency_up\{[^}]*dependency="rabbitmq"[^}]*\} 0$/m);
+    expect(res.text).toMatch(/^jobstack_dependency_up\{[^}]*dependency="postgres"[^}]*\} 1$/m);
   });
 
   it("counts the failed dispatch in /metrics", async () => {

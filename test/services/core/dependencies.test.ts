@@ -21,7 +21,7 @@ describe("openDependencies", () => {
   it("opens everything, reports readiness, and closes twice without error", async () => {
     const deps = await openDependencies(config());
     const ready = await deps.readiness();
-    expect(ready).toEqual({ ok: true, postgres: { ok: true }, redis: { ok: true }, rabbitmq: { ok: true } });
+    expect(ready).toEqual({ ok: true, postgres: { ok: true }, schema: { ok: true }, redis: { ok: true }, rabbitmq: { ok: true } });
     const { job } = await deps.repo.submit({ type: "noop" });
     await deps.cache.put(job);
     expect(await deps.cache.get(job.id)).toMatchObject({ id: job.id });
