@@ -46,7 +46,9 @@ async function main(): Promise<void> {
     redisUrl: REDIS_URL,
     amqpUrl: AMQP_URL,
     apiEnv: { LOG_LEVEL: "warn" },
-    workerEnv: { LOG_LEVEL: "warn" },
+  }).catch(async (err) => {
+    await dropWhenIdle(db).catch(() => undefined);
+    throw err;
   });
   const headers = { authorization: `Bearer ${cluster.token}`, "content-type": "application/json" };
   const submitMs: number[] = [];

@@ -53,6 +53,14 @@ export function createPool(config: PoolOptions): pg.Pool {
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  // pg-pool removes its idle 'error' listener while a client is checked out, and pg emits
+  // 'error' when the server goes away, even between two statements of this transaction: with
+  // no listener that kills the process (test/reliability/chaos-postgres.test.ts found it). The
+  // statement in flight fails on its own; here the connection is only marked unusable.
+  const onError = () => {
+    broken = true;
+  };
+  client.on("error", onError);
   try {
     await client.query("begin");
     const result = await fn(client);
@@ -68,6 +76,7 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     }
     throw coerceError(err);
   } finally {
+    client.off("error", onError);
     client.release(broken);
   }
 }

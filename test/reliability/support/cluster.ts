@@ -57,6 +57,8 @@ export interface SubmitOptions {
   readonly timeoutMs?: number;
   /** Stop submitting when this returns true (checked before each request). */
   readonly until?: () => boolean;
+  /** Pause of each lane after a refused request, so an outage is not a flood. @default 0 */
+  readonly pauseAfterRefusalMs?: number;
 }
 
 export class Cluster {
@@ -162,7 +164,8 @@ export class Cluster {
     const lane = async () => {
       while (next < n && !options.until?.()) {
         const i = next++;
-        await this.submit(options.body?.(i) ?? { type: "record", payload: {} }, options.timeoutMs);
+        const s = await this.submit(options.body?.(i) ?? { type: "record", payload: {} }, options.timeoutMs);
+        if (s.outcome !== "ok" && options.pauseAfterRefusalMs) await sleep(options.pauseAfterRefusalMs);
       }
     };
     await Promise.all(Array.from({ length: concurrency }, lane));
@@ -187,6 +190,11 @@ export class Cluster {
     const recoverMs = Date.now() - since;
     const report = await checkHistory(this.pool, this.history);
     return { ...report, recoverMs };
+  }
+
+  /** The last lines of every api or worker process that is no longer running (empty when all are). */
+  dead(): string[] {
+    return [this.api, ...this.allWorkers].filter((p) => p !== undefined && !p.running()).map((p) => tailOf(p, 60));
   }
 
   /** Output of every process, for an assertion message. */
