@@ -39,6 +39,7 @@ const postgresInput = (p: Pick<Preset, "postgres">) => ({
   cpus: p.postgres.cpu,
   workload: p.postgres.workload,
   storage: p.postgres.storage,
+  storageGiB: p.postgres.storageGiB,
   maxConnections: p.postgres.maxConnections,
 });
 const redisInput = (p: Pick<Preset, "redis">) => ({
