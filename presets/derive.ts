@@ -42,8 +42,8 @@ const postgresInput = (p: Pick<Preset, "postgres">) => ({
   cpus: p.postgres.cpu,
   workload: p.postgres.workload,
   storage: p.postgres.storage,
-  maxConnections: p.postgres.maxConnections,
   storageGiB: p.postgres.storageGiB,
+  maxConnections: p.postgres.maxConnections,
 });
 const redisInput = (p: Pick<Preset, "redis">) => ({
   containerMemoryMiB: p.redis.memoryMiB,

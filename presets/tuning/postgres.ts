@@ -37,10 +37,16 @@
  *   min_wal_size / max_wal_size = 1/4 GB web, mixed; 2/8 GB oltp; 4/16 GB dw; 100 MB/2 GB desktop
  *   desktop only: wal_level = minimal, max_wal_senders = 0
  *
- * One deliberate deviation (docs/storage.md): PGTune assumes a disk far larger than its WAL. Given
- * the data volume (`storageGiB`), max_wal_size is capped at a quarter of it and min_wal_size at a
- * quarter of that, so WAL between checkpoints cannot fill a small volume (PGTune's 4 GB for `web`
- * on the memory-constrained preset's 2 GiB volume would).
+ * Not PGTune, ours: the WAL lives on the data volume (pg_wal under PGDATA), and PGTune sizes it
+ * for a server whose disk is not the limit. On a 2 GiB volume its 4 GB max_wal_size lets one
+ * write burst fill the disk, and Postgres stops (PANIC: could not write to file "pg_wal/…": No
+ * space left on device). So, with the volume size known (`storageGiB`):
+ *
+ *   max_wal_size = min(PGTune's, WAL_VOLUME_SHARE (25 %) of the volume), in whole MB
+ *   min_wal_size = min(PGTune's, max_wal_size / 4), in whole MB
+ *
+ * max_wal_size is a soft limit (a burst or a slow checkpoint can exceed it), which is why the
+ * share leaves three quarters of the volume to the data and to that overshoot.
  *
  * Sizes print as PGTune prints them: in GB if a whole number of GB, else MB if a whole number of
  * MB, else kB — the units Postgres itself accepts ("kB", "MB", "GB").
@@ -62,7 +68,7 @@ export interface PostgresInput {
   readonly maxConnections: number;
   /** @default 16 */
   readonly majorVersion?: number;
-  /** The data volume; caps the WAL sizes (see the header). Unset: PGTune's sizes. */
+  /** Size of the data volume the WAL shares; caps the WAL sizes. @default no cap (PGTune's sizes) */
   readonly storageGiB?: number;
 }
 
@@ -76,6 +82,13 @@ export interface PostgresTuning {
 }
 
 export const DEFAULT_POSTGRES_MAJOR = 16;
+/** The share of the data volume max_wal_size may take; see the header. */
+export const WAL_VOLUME_SHARE = 0.25;
+/**
+ * The least max_wal_size worth running with: Postgres checkpoints every max_wal_size of WAL, and
+ * below half of its own 1 GB default, checkpoints come often enough to cost write throughput.
+ */
+export const MIN_MAX_WAL_SIZE_MB = 512;
 /** PGTune's lower bound for a useful result ("this tool not being optimal for low memory systems"). */
 export const POSTGRES_MIN_MEMORY_MIB = 256;
 /** Postgres's own defaults for the parallel settings PGTune leaves out below 4 CPUs. */
@@ -115,6 +128,16 @@ export function postgresIssues(i: PostgresInput): TuningIssue[] {
   }
   if (!["web", "oltp", "dw", "desktop", "mixed"].includes(i.workload)) {
     issues.push({ path: "postgres.workload", message: `postgres.workload ("${String(i.workload)}") must be one of web, oltp, dw, desktop, mixed` });
+  }
+  if (i.storageGiB !== undefined && walBudgetMb(i.storageGiB) < MIN_MAX_WAL_SIZE_MB) {
+    const needGiB = Math.ceil(MIN_MAX_WAL_SIZE_MB / 1024 / WAL_VOLUME_SHARE);
+    issues.push({
+      path: "postgres.storageGiB",
+      related: ["postgres.workload"],
+      message:
+        `postgres.storageGiB (${i.storageGiB}) leaves ${walBudgetMb(i.storageGiB)} MB for the WAL (${WAL_VOLUME_SHARE * 100} % of the volume it shares ` +
+        `with the data), below the ${MIN_MAX_WAL_SIZE_MB} MB max_wal_size worth running with (PGTune asks ${formatKb((PGTUNE_WAL_MB[i.workload]?.[1] ?? 0) * KB_PER_MB)} for postgres.workload ${i.workload}); raise postgres.storageGiB to at least ${needGiB}`,
+    });
   }
   if (!["ssd", "hdd", "san"].includes(i.storage)) {
     issues.push({ path: "postgres.storage", message: `postgres.storage ("${String(i.storage)}") must be one of ssd, hdd, san` });
@@ -170,20 +193,7 @@ export function postgresTuning(i: PostgresInput): PostgresTuning {
   }[w];
   if (workMem < 4 * KB_PER_MB) workMem = 4 * KB_PER_MB;
 
-  const wal = {
-    web: [1024, 4096],
-    oltp: [2048, 8192],
-    dw: [4096, 16384],
-    desktop: [100, 2048],
-    mixed: [1024, 4096],
-  }[w] as [number, number];
-  if (i.storageGiB !== undefined) {
-    const capMb = Math.floor((i.storageGiB * 1024) / 4);
-    if (wal[1] > capMb) {
-      wal[1] = capMb;
-      wal[0] = Math.min(wal[0], Math.floor(capMb / 4));
-    }
-  }
+  const wal = walSizesMb(w, i.storageGiB);
 
   const settings: Record<string, string> = {
     max_connections: String(i.maxConnections),
@@ -221,6 +231,28 @@ export function postgresTuning(i: PostgresInput): PostgresTuning {
   const args = Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
   const maxParallelWorkers = parallel?.max_parallel_workers ?? PG_DEFAULT_MAX_PARALLEL_WORKERS;
   return { settings, args, shmSizeMiB: shmSizeMiB(workMem, maxParallelWorkers, i.memoryMiB) };
+}
+
+/** PGTune's [min_wal_size, max_wal_size] in MB per workload. */
+const PGTUNE_WAL_MB: Record<PostgresWorkload, readonly [number, number]> = {
+  web: [1024, 4096],
+  oltp: [2048, 8192],
+  dw: [4096, 16384],
+  desktop: [100, 2048],
+  mixed: [1024, 4096],
+};
+
+/** WAL_VOLUME_SHARE of the volume, in whole MB. */
+function walBudgetMb(storageGiB: number): number {
+  return Math.floor(storageGiB * 1024 * WAL_VOLUME_SHARE);
+}
+
+/** [min_wal_size, max_wal_size] in MB: PGTune's, capped by the volume (see the header). */
+export function walSizesMb(workload: PostgresWorkload, storageGiB?: number): [number, number] {
+  const [pgMin, pgMax] = PGTUNE_WAL_MB[workload];
+  if (storageGiB === undefined) return [pgMin, pgMax];
+  const max = Math.min(pgMax, walBudgetMb(storageGiB));
+  return [Math.min(pgMin, Math.floor(max / 4)), max];
 }
 
 /**

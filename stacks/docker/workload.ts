@@ -239,8 +239,14 @@ export abstract class DockerWorkload extends Construct {
         ...(data ? { placement: { constraints: [`node.labels.${DATA_NODE_LABEL} == true`] } } : {}),
         logDriver: { name: "json-file", options: { ...LOG_OPTIONS } },
       },
-      updateConfig: { ...this.update(context, data || task, monitor), failureAction: task ? "pause" : "rollback" },
-      rollbackConfig: { ...this.update(context, data || task, monitor), failureAction: "pause" },
+      // A one-shot task (migrate) exits by design: inside a monitor window Swarm counts that exit
+      // as a failed update, and `pause` would leave every later update of the service paused.
+      // So no monitor window and `continue`; whether the task succeeded is its restart policy's
+      // business (on-failure, a few attempts).
+      updateConfig: task
+        ? { ...this.update(context, true, "0s"), failureAction: "continue" }
+        : { ...this.update(context, data, monitor), failureAction: "rollback" },
+      rollbackConfig: task ? { ...this.update(context, true, "0s"), failureAction: "continue" } : { ...this.update(context, data, monitor), failureAction: "pause" },
       ...(published.length > 0
         ? {
             endpointSpec: {

@@ -241,8 +241,10 @@ function kubernetesGraph(stack: SynthesizedStack, ws: readonly Workload[]): Topo
   for (const to of pods) {
     const ports = to.ports.filter((p) => allowed(stack, "outside", to, p));
     if (ports.length === 0) continue;
+    // What the outside connects to: the Ingress's own ports (443 with TLS, 80) or a Service's
+    // port; the pod's port only when nothing stands in front of it.
     const routes = ingressRoutes(stack, to);
-    published.push({ from: "entry", to: to.id, label: [...routes, `:${ports.map((p) => p.number).join(",")}`].join(" ") });
+    published.push({ from: "entry", to: to.id, label: routes.length > 0 ? routes.join(" ") : `:${ports.map((p) => p.number).join(",")}` });
   }
   const volumes: GraphVolume[] = ws.flatMap((w) => {
     const templates = dig(w.resource.body, "spec", "volume_claim_template");
@@ -276,12 +278,20 @@ function ingressRoutes(stack: SynthesizedStack, pod: Pod): string[] {
   });
   for (const s of services) {
     const type = str(block(s.body.spec)?.type) ?? "ClusterIP";
-    if (type !== "ClusterIP") routes.push(`Service ${type}`);
+    if (type !== "ClusterIP") {
+      const servicePorts = dig(s.body, "spec", "port").map((p) => p.port).filter((p) => p !== undefined);
+      routes.push(`Service ${type} :${servicePorts.join(",")}`);
+    }
     const svcName = str(block(s.body.metadata)?.name);
     for (const ing of resources(stack, ...k8s("ingress"))) {
+      // An ingress controller serves HTTP on 80, and HTTPS on 443 for the hosts its TLS lists.
+      const tlsHosts = new Set(dig(ing.body, "spec", "tls").flatMap((t) => (Array.isArray(t.hosts) ? (t.hosts as unknown[]).map(String) : [])));
       for (const rule of dig(ing.body, "spec", "rule")) {
         const backends = dig(rule, "http", "path", "backend", "service").map((b) => str(b.name));
-        if (backends.some((b) => b === svcName || (b !== undefined && b.includes(s.address)))) routes.push(`Ingress ${str(rule.host) ?? "*"}`);
+        const host = str(rule.host);
+        if (backends.some((b) => b === svcName || (b !== undefined && b.includes(s.address)))) {
+          routes.push(`Ingress ${host ?? "*"} ${host !== undefined && tlsHosts.has(host) ? ":443,80" : ":80"}`);
+        }
       }
     }
   }

@@ -21,7 +21,8 @@ describe("jobstack graph", () => {
         '  api -->|"5432"| postgres',
         '  api -->|"5672"| rabbitmq',
         '  api -->|"6379"| redis',
-        '  entry -->|"Ingress jobs.example.com :8080"| api',
+        // What the Ingress serves (HTTPS for its TLS host, HTTP), not the pod's 8080.
+        '  entry -->|"Ingress jobs.example.com :443,80"| api',
         '  migrate -->|"5432"| postgres',
         '  rabbitmq -->|"4369,25672"| rabbitmq',
         '  worker -->|"5432"| postgres',
