@@ -6,11 +6,13 @@
  *   - prod-like tiers keep every final job at least an hour (checked in stacks/config, which
  *     knows the tier: retentionTierIssues).
  *
- * Bytes per job, measured by `npm run bench -- --only storage` (bench/storage.ts: 20,000 jobs
- * submitted, claimed and completed through the repository, 3 audit rows each, a 110-byte payload
- * and a 44-byte result, vacuumed; Postgres 15): the jobs row with its indexes 740 bytes, the
- * audit rows with their index 486 bytes, 1,226 bytes a job. The jobs row grows with the payload
- * and result, so the sizing counts JOB_ROW_BASE_BYTES plus the profile's payloadBytes.
+ * Bytes per job, measured by `npm run bench -- --only storage` (bench/storage.ts: 50,000 jobs
+ * submitted, claimed and completed through the repository, 32 at a time, 3 audit rows each, a
+ * 110-byte payload and a 44-byte result, vacuumed; Postgres 15; bench/results/storage.json): the
+ * jobs row with its indexes 810 bytes, the audit rows with their index 486 bytes, 1,296 bytes a
+ * job (a 20,000-job run: 740 + 486; the jobs table keeps more free space the more updates it has
+ * seen). The jobs row grows with the payload and result, so the sizing counts
+ * JOB_ROW_BASE_BYTES plus the profile's payloadBytes.
  *
  *   kept jobs      = rate × ((1 − f) × completed + f × failed)             (f = failedPercent / 100)
  *   kept audit     = rate × (max(completed, cancelled) + 2 × partition span + f × (failed − that))
@@ -23,8 +25,8 @@ import type { Preset } from "./schema.js";
 import { formatSeconds, retentionSeconds } from "./retention.js";
 import type { TuningIssue } from "./tuning/issues.js";
 
-/** The jobs row and its indexes without payload and result (740 measured − 154 of them). */
-export const JOB_ROW_BASE_BYTES = 586;
+/** The jobs row and its indexes without payload and result (810 measured − 154 of them). */
+export const JOB_ROW_BASE_BYTES = 656;
 /** Three audit rows (submitted, claimed, completed) and their (job_id, seq) index. */
 export const AUDIT_BYTES_PER_JOB = 486;
 /**
