@@ -11,7 +11,7 @@ import { nodeIssues, nodeTuning } from "./tuning/node.js";
 import { postgresIssues, postgresTuning } from "./tuning/postgres.js";
 import { rabbitmqIssues, rabbitmqTuning } from "./tuning/rabbitmq.js";
 import { redisIssues, redisTuning } from "./tuning/redis.js";
-import { storageIssues, storageSizing, type StorageSizing } from "./storage-sizing.js";
+import { queueBoundIssues, storageIssues, storageSizing, type StorageSizing } from "./storage-sizing.js";
 
 export type NodeDerived = ReturnType<typeof nodeTuning>;
 export type JvmDerived = ReturnType<typeof jvmTuning>;
@@ -70,6 +70,7 @@ export function presetIssues(p: Preset): TuningIssue[] {
     ...rabbitmqIssues(rabbitmqInput(p)),
     ...presetCrossIssues(p),
     ...storageIssues(p, postgresTuning(postgresInput(p)).settings.max_wal_size!),
+    ...queueBoundIssues(p, rabbitmqTuning(rabbitmqInput(p)).watermarkBytes),
   ];
 }
 

@@ -150,3 +150,39 @@ export function retentionTierIssues(p: Preset, tier: string): TuningIssue[] {
   }
   return issues;
 }
+
+/**
+ * Broker memory per ready message of a job queue (a 49-byte `{"id": …}` body, persistent),
+ * measured on RabbitMQ 3.10 with 100,000 messages (`rabbitmqctl list_queues memory`): a quorum
+ * queue 76 bytes (bodies live on disk, the index in memory), a classic queue 1,165 bytes (v1
+ * keeps bodies in memory until memory pressure pages them out).
+ */
+export const BROKER_BYTES_PER_MESSAGE = { quorum: 80, classic: 1200 } as const;
+/** Share of the memory watermark the bounded queues may fill; connections, channels and Erlang take the rest. */
+export const QUEUE_WATERMARK_SHARE = 0.5;
+
+/**
+ * A full job queue plus a full dead-letter queue must stay below the broker's memory watermark:
+ * above it, RabbitMQ blocks every publisher (the api included) instead of refusing the publish,
+ * and each POST /jobs then waits out its publish timeout. `watermarkBytes` as derived.
+ */
+export function queueBoundIssues(p: Preset, watermarkBytes: number): TuningIssue[] {
+  const r = p.rabbitmq;
+  const perMessage = BROKER_BYTES_PER_MESSAGE[r.queueType];
+  const budget = watermarkBytes * QUEUE_WATERMARK_SHARE;
+  const queueBytes = (i: number) => (i === 0 ? Number.POSITIVE_INFINITY : i * perMessage);
+  const needed = queueBytes(r.maxQueueLength) + queueBytes(r.maxDeadLetterLength);
+  if (needed <= budget) return [];
+  const mib = (b: number) => (b / 1048576).toFixed(0);
+  const which = r.maxQueueLength === 0 || r.maxDeadLetterLength === 0 ? "an unbounded queue (0) can fill it" : `full queues take about ${mib(needed)} MiB`;
+  return [
+    {
+      path: "rabbitmq.maxQueueLength",
+      related: ["rabbitmq.maxDeadLetterLength", "rabbitmq.memoryMiB", "rabbitmq.watermarkPercent", "rabbitmq.queueType"],
+      message:
+        `rabbitmq.maxQueueLength (${r.maxQueueLength}) and rabbitmq.maxDeadLetterLength (${r.maxDeadLetterLength}) must fit in half of the ` +
+        `memory watermark (rabbitmq.memoryMiB ${r.memoryMiB} × watermarkPercent ${r.watermarkPercent}% / 2 = ${mib(budget)} MiB) at ` +
+        `${perMessage} bytes a ${r.queueType} message, but ${which}; above the watermark the broker blocks every publisher. Lower the bounds or raise rabbitmq.memoryMiB`,
+    },
+  ];
+}

@@ -87,6 +87,18 @@ describe("retention in an environment file", () => {
   });
 });
 
+describe("queue bounds against the broker's memory", () => {
+  it("refuses bounds whose full queues would reach the memory watermark, naming the fields", () => {
+    dirs.writeEnv("a", `${DOCKER_ENV}\noverrides:\n  rabbitmq: { queueType: classic, maxQueueLength: 1000000 }\n`);
+    const issues = issuesOf(() => load("a"));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.path).toBe("overrides.rabbitmq.maxQueueLength");
+    expect(issues[0]!.message).toMatch(/rabbitmq\.maxQueueLength \(1000000\) and rabbitmq\.maxDeadLetterLength \(100000\) must fit in half of the memory watermark \(rabbitmq\.memoryMiB 512/);
+    dirs.writeEnv("b", `${DOCKER_ENV}\noverrides:\n  rabbitmq: { maxQueueLength: 0 }\n`);
+    expect(issuesOf(() => load("b"))[0]!.message).toMatch(/an unbounded queue \(0\) can fill it/);
+  });
+});
+
 describe("storage sizing", () => {
   it("counts jobs and audit rows kept in steady state, WAL and vacuum headroom", () => {
     const p = loadPreset("balanced");
