@@ -11,7 +11,7 @@ import { nodeIssues, nodeTuning } from "./tuning/node.js";
 import { postgresIssues, postgresTuning } from "./tuning/postgres.js";
 import { rabbitmqIssues, rabbitmqTuning } from "./tuning/rabbitmq.js";
 import { redisIssues, redisTuning } from "./tuning/redis.js";
-import { storageIssues, storageSizing, type StorageSizing } from "./storage-sizing.js";
+import { queueBoundIssues, storageIssues, storageSizing, type StorageSizing } from "./storage-sizing.js";
 
 export type NodeDerived = ReturnType<typeof nodeTuning>;
 export type JvmDerived = ReturnType<typeof jvmTuning>;
@@ -74,6 +74,7 @@ export function presetIssues(p: Partial<Preset>, ctx: PresetContext = PRESET_ALO
     ...presetCrossIssues(p, ctx),
     // The sizing needs the volume (postgres) and the window (retention); the throughput is optional.
     ...(p.postgres && p.retention ? storageIssues(p as Preset, postgresTuning(postgresInput({ postgres: p.postgres })).settings.max_wal_size!) : []),
+    ...(p.rabbitmq ? queueBoundIssues({ rabbitmq: p.rabbitmq }, rabbitmqTuning(rabbitmqInput({ rabbitmq: p.rabbitmq })).watermarkBytes) : []),
   ];
 }
 

@@ -103,7 +103,7 @@ export const RabbitmqSchema = z.strictObject({
    * refused jobs wait in Postgres for the sweeper (docs/storage.md). 0 = unbounded. @default 1000000
    */
   maxQueueLength: z.number().int().min(0).default(1_000_000),
-  /** The same bound for the dead-letter queue. @default 100000 */
+  /** Dead letters kept; beyond it the oldest go (drop-head, docs/storage.md). @default 100000 */
   maxDeadLetterLength: z.number().int().min(0).default(100_000),
 });
 

@@ -6,11 +6,13 @@
  *   - prod-like tiers keep every final job at least an hour (checked in stacks/config, which
  *     knows the tier: retentionTierIssues).
  *
- * Bytes per job, measured by `npm run bench -- --only storage` (bench/storage.ts: 20,000 jobs
- * submitted, claimed and completed through the repository, 3 audit rows each, a 110-byte payload
- * and a 44-byte result, vacuumed; Postgres 15): the jobs row with its indexes 740 bytes, the
- * audit rows with their index 486 bytes, 1,226 bytes a job. The jobs row grows with the payload
- * and result, so the sizing counts JOB_ROW_BASE_BYTES plus the profile's payloadBytes.
+ * Bytes per job, measured by `npm run bench -- --only storage` (bench/storage.ts: 50,000 jobs
+ * submitted, claimed and completed through the repository, 32 at a time, 3 audit rows each, a
+ * 110-byte payload and a 44-byte result, vacuumed; Postgres 15; bench/results/storage.json): the
+ * jobs row with its indexes 810 bytes, the audit rows with their index 486 bytes, 1,296 bytes a
+ * job (a 20,000-job run: 740 + 486; the jobs table keeps more free space the more updates it has
+ * seen). The jobs row grows with the payload and result, so the sizing counts
+ * JOB_ROW_BASE_BYTES plus the profile's payloadBytes.
  *
  *   kept jobs      = rate × ((1 − f) × completed + f × failed)             (f = failedPercent / 100)
  *   kept audit     = rate × (max(completed, cancelled) + 2 × partition span + f × (failed − that))
@@ -23,8 +25,8 @@ import type { Preset } from "./schema.js";
 import { formatSeconds, retentionSeconds } from "./retention.js";
 import type { TuningIssue } from "./tuning/issues.js";
 
-/** The jobs row and its indexes without payload and result (740 measured − 154 of them). */
-export const JOB_ROW_BASE_BYTES = 586;
+/** The jobs row and its indexes without payload and result (810 measured − 154 of them). */
+export const JOB_ROW_BASE_BYTES = 656;
 /** Three audit rows (submitted, claimed, completed) and their (job_id, seq) index. */
 export const AUDIT_BYTES_PER_JOB = 486;
 /**
@@ -147,4 +149,40 @@ export function retentionTierIssues(p: Preset, tier: string): TuningIssue[] {
     }
   }
   return issues;
+}
+
+/**
+ * Broker memory per ready message of a job queue (a 49-byte `{"id": …}` body, persistent),
+ * measured on RabbitMQ 3.10 with 100,000 messages (`rabbitmqctl list_queues memory`): a quorum
+ * queue 76 bytes (bodies live on disk, the index in memory), a classic queue 1,165 bytes (v1
+ * keeps bodies in memory until memory pressure pages them out).
+ */
+export const BROKER_BYTES_PER_MESSAGE = { quorum: 80, classic: 1200 } as const;
+/** Share of the memory watermark the bounded queues may fill; connections, channels and Erlang take the rest. */
+export const QUEUE_WATERMARK_SHARE = 0.5;
+
+/**
+ * A full job queue plus a full dead-letter queue must stay below the broker's memory watermark:
+ * above it, RabbitMQ blocks every publisher (the api included) instead of refusing the publish,
+ * and each POST /jobs then waits out its publish timeout. `watermarkBytes` as derived.
+ */
+export function queueBoundIssues(p: Pick<Preset, "rabbitmq">, watermarkBytes: number): TuningIssue[] {
+  const r = p.rabbitmq;
+  const perMessage = BROKER_BYTES_PER_MESSAGE[r.queueType];
+  const budget = watermarkBytes * QUEUE_WATERMARK_SHARE;
+  const queueBytes = (i: number) => (i === 0 ? Number.POSITIVE_INFINITY : i * perMessage);
+  const needed = queueBytes(r.maxQueueLength) + queueBytes(r.maxDeadLetterLength);
+  if (needed <= budget) return [];
+  const mib = (b: number) => (b / 1048576).toFixed(0);
+  const which = r.maxQueueLength === 0 || r.maxDeadLetterLength === 0 ? "an unbounded queue (0) can fill it" : `full queues take about ${mib(needed)} MiB`;
+  return [
+    {
+      path: "rabbitmq.maxQueueLength",
+      related: ["rabbitmq.maxDeadLetterLength", "rabbitmq.memoryMiB", "rabbitmq.watermarkPercent", "rabbitmq.queueType"],
+      message:
+        `rabbitmq.maxQueueLength (${r.maxQueueLength}) and rabbitmq.maxDeadLetterLength (${r.maxDeadLetterLength}) must fit in half of the ` +
+        `memory watermark (rabbitmq.memoryMiB ${r.memoryMiB} × watermarkPercent ${r.watermarkPercent}% / 2 = ${mib(budget)} MiB) at ` +
+        `${perMessage} bytes a ${r.queueType} message, but ${which}; above the watermark the broker blocks every publisher. Lower the bounds or raise rabbitmq.memoryMiB`,
+    },
+  ];
 }

@@ -75,7 +75,7 @@
 //                       default 86400
 //   QUEUE_MAX_LENGTH    bound of the job queue (x-max-length, overflow reject-publish); a job
 //                       the broker refuses stays PENDING for the sweeper; 0 = unbounded  default 1000000
-//   DEAD_LETTER_MAX_LENGTH bound of the dead-letter queue, same rule   default 100000
+//   DEAD_LETTER_MAX_LENGTH bound of the dead-letter queue (its oldest messages go first)  default 100000
 
 import os from "node:os";
 import { z } from "zod";

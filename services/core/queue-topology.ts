@@ -3,15 +3,20 @@
 //
 // A full job queue nacks the publish: the api's dispatch (or the sweeper's) fails, the job stays
 // PENDING and undispatched in Postgres, and the sweeper sends it once the queue has room again.
-// Nothing is lost and the api still answers 202. A full dead-letter queue keeps its oldest
-// messages and drops new dead letters (they are counted by jobstack_dead_lettered_total).
+// Nothing is lost and the api still answers 202. The dead-letter queue is bounded by length too,
+// but with the default `drop-head`: dead letters arrive by dead-lettering, not from a publisher,
+// and a quorum queue applies reject-publish only to publishers (measured on RabbitMQ 3.10: five
+// dead letters all landed in a quorum DLQ bounded at two). drop-head keeps the newest ones; every
+// one is still counted by jobstack_dead_lettered_total. A quorum queue takes one message beyond
+// its bound (it checks the length before the enqueue); a classic queue stops at it.
 //
 // Upgrades: RabbitMQ refuses to redeclare a queue with other arguments (406 PRECONDITION_FAILED
 // closes the channel). A queue declared by an older release without the bound is therefore used
 // as it is, passively, and `onUnbounded` says so; the operator bounds it with a policy, which
 // applies to existing queues (docs/storage.md, "Upgrading an existing queue"):
-//   rabbitmqctl set_policy --apply-to queues jobstack-bounds '^jobs$' \
+//   rabbitmqctl set_policy --apply-to queues jobstack-jobs '^jobs$' \
 //     '{"max-length":1000000,"overflow":"reject-publish"}'
+//   rabbitmqctl set_policy --apply-to queues jobstack-dead '^jobs\.dead$' '{"max-length":100000}'
 // Declaring in each process (not only as a policy) keeps the bound in every deployment, `jobstack
 // local` and the tests, which have no policy; where both exist, RabbitMQ applies the lower limit.
 
@@ -27,17 +32,17 @@ export interface TopologyOptions {
   readonly queueType: "quorum" | "classic";
   /** Ready messages the job queue holds before it refuses publishes; 0 = unbounded. */
   readonly maxLength: number;
-  /** The same for the dead-letter queue; 0 = unbounded. */
+  /** Dead letters kept (the oldest go first); 0 = unbounded. */
   readonly deadLetterMaxLength: number;
   /** Called for each queue found declared without the bound (an older release made it). */
   readonly onUnbounded?: (queue: string, err: Error) => void;
 }
 
-/** The x-arguments of a bounded queue. */
-export function boundArguments(type: "quorum" | "classic", maxLength: number): Record<string, unknown> {
+/** The x-arguments of a bounded queue: reject-publish for the job queue, drop-head (the default) for dead letters. */
+export function boundArguments(type: "quorum" | "classic", maxLength: number, overflow: "reject-publish" | "drop-head"): Record<string, unknown> {
   return {
     "x-queue-type": type,
-    ...(maxLength > 0 ? { "x-max-length": maxLength, "x-overflow": "reject-publish" } : {}),
+    ...(maxLength > 0 ? { "x-max-length": maxLength, "x-overflow": overflow } : {}),
   };
 }
 
@@ -61,7 +66,7 @@ export async function declareTopology(connection: amqp.ChannelModel, names: Topo
   } finally {
     await ch.close().catch(() => undefined);
   }
-  await declareQueue(connection, names.deadLetterQueue, boundArguments(o.queueType, o.deadLetterMaxLength), o);
+  await declareQueue(connection, names.deadLetterQueue, boundArguments(o.queueType, o.deadLetterMaxLength, "drop-head"), o);
   const bind = await connection.createChannel();
   try {
     await bind.bindQueue(names.deadLetterQueue, names.deadLetterExchange, "");
@@ -71,7 +76,7 @@ export async function declareTopology(connection: amqp.ChannelModel, names: Topo
   await declareQueue(
     connection,
     names.queue,
-    { ...boundArguments(o.queueType, o.maxLength), "x-dead-letter-exchange": names.deadLetterExchange },
+    { ...boundArguments(o.queueType, o.maxLength, "reject-publish"), "x-dead-letter-exchange": names.deadLetterExchange },
     o,
   );
 }

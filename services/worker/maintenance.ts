@@ -38,6 +38,11 @@ export interface MaintenanceOptions {
   readonly storageMetrics?: StorageMetrics;
 }
 
+/** Jobs one sweeper transaction locks and publishes. */
+const SWEEP_BATCH = 100;
+/** Batches one sweeper pass may send back to back while every publish is accepted. */
+const SWEEP_BATCHES_PER_PASS = 50;
+
 export class Maintenance {
   private timers = new Set<NodeJS.Timeout>();
   private running = new Set<Promise<unknown>>();
@@ -81,14 +86,30 @@ export class Maintenance {
     return reaped.length;
   }
 
-  /** One sweeper pass; returns how many jobs it dispatched. Skipped while the broker is unreachable. */
+  /**
+   * One sweeper pass; returns how many jobs it dispatched. Skipped while the broker is
+   * unreachable. A full batch that went out without a refusal is followed by another (up to
+   * SWEEP_BATCHES_PER_PASS), so a backlog the full queue refused while the workers were gone is
+   * sent at queue speed once it drains, not at 100 jobs per interval (docs/storage.md).
+   */
   async sweepOnce(): Promise<number> {
     if (!this.o.queue.isConnected()) return 0;
     await this.redispatchAfterRepair();
+    let total = 0;
+    for (let i = 0; i < SWEEP_BATCHES_PER_PASS && !this.halting; i++) {
+      const { sent, more } = await this.sweepBatch();
+      total += sent;
+      if (!more) break;
+    }
+    return total;
+  }
+
+  private async sweepBatch(): Promise<{ sent: number; more: boolean }> {
+    if (!this.o.queue.isConnected()) return { sent: 0, more: false };
     const { dispatched, failed } = await this.o.repo.sweepUndispatched(
       (job) => this.o.queue.publish(job.id),
       this.o.sweepAfterMs,
-      100,
+      SWEEP_BATCH,
       this.o.redispatchAfterMs ? this.o.redispatchAfterMs : null,
     );
     if (dispatched.length > 0) {
@@ -98,7 +119,7 @@ export class Maintenance {
     const rejected = failed.filter((f) => isPublishRejected(f.error)).length;
     if (rejected > 0) this.o.metrics?.dispatches.inc({ source: "sweeper", result: "rejected" }, rejected);
     if (failed.length > rejected) this.o.metrics?.dispatches.inc({ source: "sweeper", result: "error" }, failed.length - rejected);
-    return dispatched.length;
+    return { sent: dispatched.length, more: dispatched.length === SWEEP_BATCH && failed.length === 0 };
   }
 
   /**
