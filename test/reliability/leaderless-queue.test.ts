@@ -2,9 +2,10 @@
  * The whole system through RabbitMQ 3.10's leaderless quorum queue (docs/broker-outages.md):
  * jobs are submitted and their messages confirmed, then the node is SIGKILLed in the state where
  * it forgets the queue's Ra server, and restarted. The messages are gone with the old member and
- * basic.consume hangs. A real worker process started afterwards must repair the queue and
- * dispatch the lost jobs again (not after REDISPATCH_AFTER_MS, which is left at 15 min): every
- * job completes exactly once.
+ * basic.consume hangs. Two real worker processes started afterwards must repair the queue (one
+ * repair suffices; the other must not throw away the repaired queue's messages) and dispatch the
+ * lost jobs again (not after REDISPATCH_AFTER_MS, which is left at 15 min): every job completes
+ * exactly once.
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -62,25 +63,25 @@ describe("a quorum queue that comes back without a leader", () => {
     await broker.kill();
     await broker.restart!();
 
-    const worker = spawnWorker(
-      workerEnv(db, queueName, { AMQP_URL: broker.url, AMQP_TIMEOUT_MS: "2000", QUEUE_REPAIR_AFTER_TIMEOUTS: "2", LOG_LEVEL: "info" }),
-    );
+    const env = workerEnv(db, queueName, { AMQP_URL: broker.url, AMQP_TIMEOUT_MS: "2000", QUEUE_REPAIR_AFTER_TIMEOUTS: "2", LOG_LEVEL: "info" });
+    const workers = [spawnWorker(env), spawnWorker(env)];
+    const output = () => workers.map((w) => w.output()).join("\n");
     await eventually("every job completed", async () => {
       const { rows } = await pool.query<{ n: number }>("select count(*)::integer as n from jobs where id = any($1::uuid[]) and state = 'COMPLETED'", [ids]);
       return rows[0]!.n === JOBS;
     }, 180_000).catch((err: unknown) => {
-      worker.kill("SIGKILL");
-      throw new Error(`${(err as Error).message}\n${worker.output()}`);
+      for (const w of workers) w.kill("SIGKILL");
+      throw new Error(`${(err as Error).message}\n${output()}`);
     });
-    expect(worker.output()).toMatch(/queue without a leader .* deleted and declared again/); // the repair was logged
-    expect(worker.output()).toMatch(/re-dispatched the jobs whose messages the repaired queue lost/);
+    expect(output()).toMatch(/queue without a leader .* deleted and declared again/); // the repair was logged
+    expect(output()).toMatch(/re-dispatched the jobs whose messages the repaired queue lost/);
     const runs = await pool.query<{ n: number; d: number }>(
       "select count(*)::integer as n, count(distinct job_id)::integer as d from handler_runs where job_id = any($1::uuid[])",
       [ids],
     );
     expect(runs.rows[0]).toEqual({ n: JOBS, d: JOBS }); // each handler ran exactly once
 
-    worker.kill("SIGTERM");
-    expect(await worker.exited, worker.output()).toBe(0);
+    for (const w of workers) w.kill("SIGTERM");
+    expect(await Promise.all(workers.map((w) => w.exited)), output()).toEqual([0, 0]);
   });
 });
