@@ -47,6 +47,8 @@ export interface OpenOptions {
   readonly metrics?: Metrics;
   /** Errors of background reconnects (Redis, RabbitMQ) and of an optional Postgres at start; rate-limit in the caller if logging. */
   readonly onError?: (source: "postgres" | "redis" | "rabbitmq" | "cache", err: Error) => void;
+  /** Called when the queue was repaired as a leaderless quorum queue (docs/broker-outages.md); log it. */
+  readonly onQueueRepaired?: (queue: string) => void;
   /** How long to wait for RabbitMQ at start before carrying on without it. @default 5000 */
   readonly queueConnectTimeoutMs?: number;
   /**
@@ -77,6 +79,7 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
     maxLength: config.queueMaxLength,
     deadLetterMaxLength: config.deadLetterMaxLength,
     onUnbounded: (_queue, err) => onError("rabbitmq", err),
+    onRepaired: () => options.onQueueRepaired?.(config.jobQueue),
     onError: (err) => onError("rabbitmq", err),
     onDeadLetter: (reason) => metrics.deadLettered.inc({ reason }),
   });

@@ -46,7 +46,13 @@ async function main(): Promise<void> {
     process.exit(err instanceof HandlerModuleError ? 2 : 1);
   }
   const metrics = createMetrics({ labels: { service: "worker" } });
-  const deps = await openDependencies(config, { metrics, onError });
+  const deps = await openDependencies(config, {
+    metrics,
+    onError,
+    // Not rate-limited like onError: an operator must see every repair.
+    onQueueRepaired: (queue) =>
+      log.warn({ queue }, "RabbitMQ queue without a leader (basic.consume never answered) deleted and declared again; see docs/broker-outages.md"),
+  });
   const storageMetrics = createStorageMetrics(metrics.registry, {
     queue: deps.queue,
     maxLength: config.queueMaxLength,
