@@ -286,7 +286,7 @@ describe("ApiService", () => {
 
   it("fills connection URLs from secrets, percent-encoding the passwords", () => {
     const env = envOf(workloadsOf(staging.json, "api")[0]!);
-    expect(env.DATABASE_URL).toBe("postgres://jobstack:${urlencode(var.postgres_password)}@postgres:5432/jobstack");
+    expect(env.DATABASE_URL).toBe('postgres://jobstack:${replace(urlencode(var.postgres_password), "+", "%20")}@postgres:5432/jobstack');
     expect(env.API_TOKEN).toBe("${var.api_token}");
     expect(env.NODE_OPTIONS).toBe(staging.env.derived.api.node.nodeOptions);
   });
