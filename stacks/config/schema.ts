@@ -69,6 +69,13 @@ export const KubernetesTargetSchema = z.strictObject({
       className: z.string().default("nginx"),
       tlsSecretName: z.string().optional(),
       /**
+       * Where the TLS Secret comes from. `existing`: you create it in the namespace (possible only
+       * after a first apply, since this stack creates the namespace). `variables`: this stack
+       * creates it from the sensitive variables TF_VAR_tls_certificate and TF_VAR_tls_private_key
+       * (PEM), so the first apply serves HTTPS.
+       */
+      tlsSecretSource: z.enum(["existing", "variables"]).default("existing"),
+      /**
        * Namespace of the ingress controller. When set, only its pods may reach the api;
        * otherwise any source may (LoadBalancer and NodePort traffic comes from node addresses).
        */

@@ -108,7 +108,7 @@ describe.each(listPresets())("prod with preset %s", (preset) => {
 
   it("puts no Secret value in any pod spec: secret env comes only from secret_key_ref", () => {
     const secretRef = secretNameRef(json);
-    const secret = resources(json, "kubernetes_secret_v1")[0]!.body;
+    const secret = resources(json, "kubernetes_secret_v1").find((r) => r.body.metadata.name === "jobstack-secrets")!.body;
     const secretValues = new Set(Object.values(secret.data as Record<string, string>));
     for (const w of all) {
       for (const text of strings(w.pod)) {

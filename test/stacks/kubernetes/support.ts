@@ -84,9 +84,9 @@ export function workloads(json: Json): Workload[] {
   );
 }
 
-/** `${kubernetes_secret_v1.<id>.metadata[0].name}` for the one Secret. */
+/** `${kubernetes_secret_v1.<id>.metadata[0].name}` for the one system Secret (a TLS Secret aside). */
 export function secretNameRef(json: Json): string {
-  const [secret, ...rest] = resources(json, "kubernetes_secret_v1");
+  const [secret, ...rest] = resources(json, "kubernetes_secret_v1").filter((r) => r.body.type !== "kubernetes.io/tls");
   if (!secret || rest.length > 0) throw new Error("expected exactly one Secret");
   return `\${kubernetes_secret_v1.${secret.id}.metadata[0].name}`;
 }
