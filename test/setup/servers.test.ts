@@ -9,7 +9,7 @@ import net from "node:net";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { setupServers } from "./servers.js";
-import { DEFAULT_SERVER_URLS, SERVER_ENV } from "../support/servers.js";
+import { AMQP_URL, DEFAULT_SERVER_URLS, PG_ADMIN_URL, REDIS_URL, SERVER_ENV } from "../support/servers.js";
 import { spareport } from "../support/ports.js";
 
 async function closedPorts() {
@@ -26,14 +26,28 @@ const listening = (url: string) =>
 
 describe("test servers", () => {
   it("uses the servers that answer and starts nothing", async () => {
-    const env: NodeJS.ProcessEnv = {};
+    // The servers this run uses answer by construction (shared ones, or the run's throwaways).
+    const answering = { postgres: PG_ADMIN_URL, redis: REDIS_URL, rabbitmq: AMQP_URL };
+    const env: NodeJS.ProcessEnv = {
+      [SERVER_ENV.postgres]: answering.postgres,
+      [SERVER_ENV.redis]: answering.redis,
+      [SERVER_ENV.rabbitmq]: answering.rabbitmq,
+    };
     const log: string[] = [];
     const teardown = await setupServers({ env, log: (l) => log.push(l) });
     await teardown();
     expect(log).toEqual([]);
-    expect(env[SERVER_ENV.postgres]).toBe(DEFAULT_SERVER_URLS.postgres);
-    expect(env[SERVER_ENV.redis]).toBe(DEFAULT_SERVER_URLS.redis);
-    expect(env[SERVER_ENV.rabbitmq]).toBe(DEFAULT_SERVER_URLS.rabbitmq);
+    expect(env[SERVER_ENV.postgres]).toBe(answering.postgres);
+    expect(env[SERVER_ENV.redis]).toBe(answering.redis);
+    expect(env[SERVER_ENV.rabbitmq]).toBe(answering.rabbitmq);
+  });
+
+  it("defaults to the machine's own servers on their standard ports", () => {
+    expect(DEFAULT_SERVER_URLS).toEqual({
+      postgres: "postgres://postgres@127.0.0.1:5432/test",
+      redis: "redis://127.0.0.1:6379/0",
+      rabbitmq: "amqp://guest:guest@127.0.0.1:5672",
+    });
   });
 
   it("starts throwaway servers for addresses that do not answer, exports them, and stops them", async () => {
