@@ -1,9 +1,9 @@
 /**
  * The cdktf app: one stack per environment file in stacks/environments/.
  *
- *   npx cdktf synth                      # every environment
- *   JOBSTACK_ENVS=dev npx cdktf synth    # only some
- *   JOBSTACK_PRESET=low-latency npx cdktf synth   # force a preset for this run (CI)
+ *   npm run synth                        # every environment (cdktf synth, offline-safe)
+ *   JOBSTACK_ENVS=dev npm run synth      # only some
+ *   JOBSTACK_PRESET=low-latency npm run synth     # force a preset for this run (CI)
  *   npm run deploy -- dev                # deploy one (cli/cdktf.js: cdktf deploy dev, offline-safe)
  *
  * A configuration problem in any selected environment stops the run before a stack is written.

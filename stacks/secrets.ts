@@ -39,7 +39,17 @@ export function declareSecrets(scope: Construct, generate?: (name: SecretName) =
 
 /** Assembles a secret-bearing value; password parts inside URLs are percent-encoded by Terraform. */
 export function fillSecret(value: SecretValue, tokens: SecretTokens): string {
-  return value.parts
-    .map((part) => (typeof part === "string" ? part : part.encode === "url" ? Fn.urlencode(tokens[part.secret]) : tokens[part.secret]))
-    .join("");
+  return value.parts.map((part) => (typeof part === "string" ? part : part.encode === "url" ? percentEncode(tokens[part.secret]) : tokens[part.secret])).join("");
+}
+
+/**
+ * Percent-encodes a password for a URL's userinfo, in Terraform. `urlencode()` is query-string
+ * encoding: it writes a space as `+`, which pg, ioredis and amqplib read back as a literal `+`,
+ * so a password with a space would never authenticate. Every `+` in urlencode's output stands
+ * for a space (a literal `+` comes out as `%2B`), so replacing `+` with `%20` yields RFC 3986
+ * percent-encoding: only letters, digits and `-._~` stay as they are
+ * (test/stacks/password-encoding.test.ts checks this with the real Terraform and clients).
+ */
+export function percentEncode(secret: string): string {
+  return Fn.replace(Fn.urlencode(secret), "+", "%20");
 }

@@ -69,6 +69,13 @@ export const KubernetesTargetSchema = z.strictObject({
       className: z.string().default("nginx"),
       tlsSecretName: z.string().optional(),
       /**
+       * Where the TLS Secret comes from. `existing`: you create it in the namespace (possible only
+       * after a first apply, since this stack creates the namespace). `variables`: this stack
+       * creates it from the sensitive variables TF_VAR_tls_certificate and TF_VAR_tls_private_key
+       * (PEM), so the first apply serves HTTPS.
+       */
+      tlsSecretSource: z.enum(["existing", "variables"]).default("existing"),
+      /**
        * Namespace of the ingress controller. When set, only its pods may reach the api;
        * otherwise any source may (LoadBalancer and NodePort traffic comes from node addresses).
        */
@@ -174,9 +181,12 @@ export const EnvironmentSchema = z.strictObject({
   images: z.strictObject({
     api: AppImageSchema,
     worker: AppImageSchema,
-    postgres: PinnedImageSchema.default("postgres:16.6-bookworm"),
-    redis: PinnedImageSchema.default("redis:7.4.1-bookworm"),
-    rabbitmq: PinnedImageSchema.default("rabbitmq:3.13.7-management"),
+    // Supported releases, pinned by tag and by digest (the multi-platform index digest from
+    // docker-library/repo-info); docs/server-versions.md says where each came from and what was
+    // checked against the versions the tests run on.
+    postgres: PinnedImageSchema.default("postgres:16.15-bookworm@sha256:efedf3595f1d6f415c08568ba171029bf54052e754cc9f030e3f2412b21f3d67"),
+    redis: PinnedImageSchema.default("redis:7.4.11-bookworm@sha256:c6eabf748fc7a61dbb5a705c78bcf3d6377b1127a97d0ce965c11c44ba46896f"),
+    rabbitmq: PinnedImageSchema.default("rabbitmq:4.3.6-management@sha256:c6c748ed27d7fd3733187c73cd022feae76d6a7c2ffa4bf1ab3ef75edfdb9797"),
   }),
   worker: z
     .strictObject({

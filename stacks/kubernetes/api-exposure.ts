@@ -1,13 +1,16 @@
 /**
  * How clients reach the api: a Service (type from the environment file, ClusterIP by default)
- * on port 80, and an Ingress for `kubernetes.ingress.host` when the environment sets one.
+ * on port 80, and an Ingress for `kubernetes.ingress.host` when the environment sets one — with
+ * its TLS Secret, from sensitive variables, when `tlsSecretSource: variables`.
  *
  * The Ingress routes only what clients need (PUBLIC_API_PATHS). `/metrics`, `/healthz` and
  * `/readyz` answer without a token for probes and scrapers inside the cluster; routing `/` would
  * have published them (and the process's internals they show) to anyone.
  */
 import { IngressV1 } from "@cdktf/provider-kubernetes/lib/ingress-v1/index.js";
+import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1/index.js";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1/index.js";
+import { TerraformStack, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import type { KubernetesTarget } from "../config/schema.js";
 import type { ServiceSpec } from "../topology.js";
@@ -53,6 +56,23 @@ export class ApiExposure extends Construct {
       },
     });
     const ingress = target.ingress;
+    // The TLS Secret in the namespace this stack creates, from sensitive variables, so the
+    // Ingress serves HTTPS on the first apply (`tlsSecretSource: variables`).
+    if (ingress?.tlsSecretName && ingress.tlsSecretSource === "variables") {
+      const variable = (name: string, what: string) =>
+        new TerraformVariable(TerraformStack.of(this), name, {
+          type: "string",
+          sensitive: true,
+          nullable: false,
+          description: `${what} (PEM) of the Ingress's TLS Secret ${ingress.tlsSecretName}; supply it as TF_VAR_${name}`,
+          validation: [{ condition: `\${can(regex("-----BEGIN ", var.${name}))}`, errorMessage: `${name} must be PEM (-----BEGIN …).` }],
+        }).stringValue;
+      new SecretV1(this, "tls", {
+        metadata: { name: ingress.tlsSecretName, namespace, labels },
+        type: "kubernetes.io/tls",
+        data: { "tls.crt": variable("tls_certificate", "certificate chain"), "tls.key": variable("tls_private_key", "private key") },
+      });
+    }
     if (ingress) {
       this.ingress = new IngressV1(this, "ingress", {
         metadata: { name: spec.name, namespace, labels },

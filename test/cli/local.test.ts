@@ -10,7 +10,7 @@ import { Redis } from "ioredis";
 import { runLocal, type LocalInfo } from "../../cli/local.js";
 import { spareport, waitUntil } from "../support/ports.js";
 import { alive, descendants } from "../support/procs.js";
-import { call, createTestDatabase, deleteQueue, jsonPost, authed, queueExists, REDIS_URL, type TestDatabase } from "../services/api/harness.js";
+import { AMQP_URL, call, createTestDatabase, deleteQueue, jsonPost, authed, queueExists, REDIS_URL, type TestDatabase } from "../services/api/harness.js";
 
 let db: TestDatabase;
 const queueName = `test-${randomUUID()}`;
@@ -47,6 +47,8 @@ describe("runLocal", () => {
       env: "dev",
       workers: 2,
       databaseUrl: db.url,
+      redisUrl: REDIS_URL,
+      amqpUrl: AMQP_URL,
       port,
       healthPortBase: 0,
       extraEnv: { JOB_QUEUE: queueName, QUEUE_TYPE: "classic" },

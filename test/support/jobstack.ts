@@ -1,7 +1,7 @@
 /**
  * Test helpers for services/: a fresh database per test file (migrated), unique queue names and
  * their removal, worker child processes, and checks that nothing is left behind.
- * Shared servers: Postgres 127.0.0.1:5432 (db `test` for admin), Redis 6379, RabbitMQ 5672.
+ * Server addresses come from test/support/servers.ts (the shared servers, or throwaways).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -12,9 +12,9 @@ import pg from "pg";
 import { migrate } from "../../services/migrations/migrate.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
-export const AMQP_URL = process.env.TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+// Server addresses: one place for every test (test/support/servers.ts).
+export { AMQP_URL, PG_ADMIN_URL, REDIS_URL } from "./servers.js";
+import { AMQP_URL, PG_ADMIN_URL, REDIS_URL } from "./servers.js";
 export const RECORD_HANDLER_MODULE = path.join(ROOT, "test/support/handlers/record.ts");
 
 /** The record handler's table: one row per handler execution. */

@@ -22,9 +22,8 @@ import type { ApiDeps } from "../../../services/api/deps.js";
 import { readinessChecks } from "../../../services/core/readiness.js";
 import type { FastifyInstance } from "fastify";
 
-export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-export const AMQP_URL = process.env.TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+import { AMQP_URL, PG_ADMIN_URL, REDIS_URL } from "../../support/servers.js";
+export { AMQP_URL, PG_ADMIN_URL, REDIS_URL };
 
 export function databaseUrl(name: string): string {
   const url = new URL(PG_ADMIN_URL);

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { deleteQueueTopology, testQueueName } from "../../support/jobstack.js";
+import { AMQP_URL, deleteQueueTopology, REDIS_URL, testQueueName } from "../../support/jobstack.js";
 import { spareport, waitUntil } from "../../support/ports.js";
 
 const queue = testQueueName();
@@ -23,8 +23,8 @@ describe("api process with Postgres unreachable", () => {
       env: {
         ...process.env,
         DATABASE_URL: "postgres://postgres@127.0.0.1:1/nothing",
-        REDIS_URL: "redis://127.0.0.1:6379",
-        AMQP_URL: "amqp://guest:guest@127.0.0.1:5672",
+        REDIS_URL,
+        AMQP_URL,
         API_TOKEN: randomUUID(),
         JOB_QUEUE: queue,
         QUEUE_TYPE: "classic",

@@ -121,7 +121,11 @@ describe("JobNetwork", () => {
 
 describe("Images", () => {
   it("pulls the data services' images by tag and keeps them locally", () => {
-    for (const name of ["postgres:16.6-bookworm", "redis:7.4.1-bookworm", "rabbitmq:3.13.7-management"]) {
+    for (const name of [
+      "postgres:16.15-bookworm@sha256:efedf3595f1d6f415c08568ba171029bf54052e754cc9f030e3f2412b21f3d67",
+      "redis:7.4.11-bookworm@sha256:c6eabf748fc7a61dbb5a705c78bcf3d6377b1127a97d0ce965c11c44ba46896f",
+      "rabbitmq:4.3.6-management@sha256:c6c748ed27d7fd3733187c73cd022feae76d6a7c2ffa4bf1ab3ef75edfdb9797",
+    ]) {
       expectResource(dev.text, Image.tfResourceType, { name, keepLocally: true });
     }
   });
@@ -286,7 +290,7 @@ describe("ApiService", () => {
 
   it("fills connection URLs from secrets, percent-encoding the passwords", () => {
     const env = envOf(workloadsOf(staging.json, "api")[0]!);
-    expect(env.DATABASE_URL).toBe("postgres://jobstack:${urlencode(var.postgres_password)}@postgres:5432/jobstack");
+    expect(env.DATABASE_URL).toBe('postgres://jobstack:${replace(urlencode(var.postgres_password), "+", "%20")}@postgres:5432/jobstack');
     expect(env.API_TOKEN).toBe("${var.api_token}");
     expect(env.NODE_OPTIONS).toBe(staging.env.derived.api.node.nodeOptions);
   });

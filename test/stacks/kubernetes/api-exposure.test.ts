@@ -30,8 +30,29 @@ describe("ApiExposure", () => {
   it("renders no Ingress when the environment has none, and no TLS without a secret", () => {
     const { ingress: _i, ...noIngress } = base;
     expect(resources(render(noIngress), "kubernetes_ingress_v1")).toHaveLength(0);
-    const plain = render({ ...base, ingress: { host: "h.example", className: "traefik" } });
+    const plain = render({ ...base, ingress: { host: "h.example", className: "traefik", tlsSecretSource: "existing" } });
     expect(resources(plain, "kubernetes_ingress_v1")[0]!.body.spec.tls).toBeUndefined();
+  });
+
+  it("creates the TLS Secret from sensitive variables when asked, so the first apply serves HTTPS", () => {
+    const json = render({ ...base, ingress: { ...base.ingress!, tlsSecretName: "site-tls", tlsSecretSource: "variables" } });
+    const tls = resources(json, "kubernetes_secret_v1").find((r) => r.body.metadata.name === "site-tls");
+    expect(tls?.body).toMatchObject({
+      type: "kubernetes.io/tls",
+      metadata: { namespace: "ns" },
+      data: { "tls.crt": "${var.tls_certificate}", "tls.key": "${var.tls_private_key}" },
+    });
+    for (const name of ["tls_certificate", "tls_private_key"]) expect(json.variable[name]).toMatchObject({ type: "string", sensitive: true, nullable: false });
+    // Same namespace as the Ingress that names it: nothing to create by hand before the first apply.
+    const [ing] = resources(json, "kubernetes_ingress_v1");
+    expect(ing!.body.spec.tls).toEqual([{ hosts: ["jobs.example.com"], secret_name: "site-tls" }]);
+    expect(ing!.body.metadata.namespace).toBe(tls!.body.metadata.namespace);
+  });
+
+  it("expects an existing TLS Secret by default, and declares no TLS variables then", () => {
+    const json = render({ ...base, ingress: { ...base.ingress!, tlsSecretSource: "existing" } });
+    expect(resources(json, "kubernetes_secret_v1")).toHaveLength(0);
+    expect(json.variable?.tls_certificate).toBeUndefined();
   });
 });
 

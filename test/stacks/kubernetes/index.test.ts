@@ -53,7 +53,8 @@ describe("KubernetesSystem (prod)", () => {
   });
 
   it("requires sensitive variables for prod, and generates secrets for a dev-tier cluster that asks", () => {
-    expect(Object.keys(json.variable).sort()).toEqual(["api_token", "operator_token", "postgres_password", "rabbitmq_password", "redis_password"]);
+    // The five system secrets, and the Ingress certificate (prod: tlsSecretSource variables).
+    expect(Object.keys(json.variable).sort()).toEqual(["api_token", "operator_token", "postgres_password", "rabbitmq_password", "redis_password", "tls_certificate", "tls_private_key"]);
     const dev = synthEnvironment(
       environmentVariant("prod", "kind-dev", (doc) => {
         doc.tier = "dev";

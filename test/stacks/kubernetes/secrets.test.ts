@@ -10,7 +10,7 @@ describe("SystemSecret", () => {
     const [secret] = resources(json, "kubernetes_secret_v1");
     expect(secret!.body.metadata.name).toBe(SECRET_NAME);
     expect(Object.keys(secret!.body.data).sort()).toEqual([...secretValues(topology).keys()].sort());
-    expect(secret!.body.data["database-url"]).toBe("postgres://jobstack:${urlencode(var.postgres_password)}@postgres:5432/jobstack");
+    expect(secret!.body.data["database-url"]).toBe('postgres://jobstack:${replace(urlencode(var.postgres_password), "+", "%20")}@postgres:5432/jobstack');
     expect(secret!.body.data["api-token"]).toBe("${var.api_token}");
     expect(secret!.body.data["operator-token"]).toBe("${var.operator_token}");
     expect(Object.keys(json.variable).sort()).toEqual(["api_token", "operator_token", "postgres_password", "rabbitmq_password", "redis_password"]);

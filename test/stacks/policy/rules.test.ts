@@ -220,7 +220,7 @@ describe("no-literal-secrets", () => {
   });
   it("Kubernetes: a literal in the Secret, and a value instead of a secret_key_ref", () => {
     const s = synth.copy("prod");
-    const secret = resources(s, "kubernetes_secret_v1")[0]!;
+    const secret = resources(s, "kubernetes_secret_v1").find((r) => r.body.type !== "kubernetes.io/tls")!;
     (secret.body.data as Json)["redis-password"] = "hunter2hunter2hunter2";
     const env = containerOf(s, "postgres").env as Json[];
     const pw = env.find((e) => e.name === "POSTGRES_PASSWORD")!;
