@@ -12,7 +12,7 @@ import { reportLine } from "./support/checker.js";
 import { dropWhenIdle, startCluster, type Cluster } from "./support/cluster.js";
 import { finalReadsMatch, newStatusCheck, readContinuously } from "./support/status-check.js";
 
-const JOBS = 600;
+const JOBS = 400;
 const ACTIVE_TTL_MS = 2_000; // CACHE_ACTIVE_TTL_SECONDS of the cluster (support/cluster.ts)
 
 let db: TestDatabase | undefined;
