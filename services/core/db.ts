@@ -9,16 +9,39 @@ export interface PoolOptions {
   readonly dbPoolSize?: number;
   /** Shown in pg_stat_activity. @default "jobstack" */
   readonly applicationName?: string;
+  /** How long a checkout may wait for a free client or a new connection. @default 5000 */
+  readonly connectionTimeoutMs?: number;
+  /**
+   * Server-side `statement_timeout` of every session (lock waits included), and 5 s later the
+   * client gives up on a server that stopped answering (`query_timeout`). 0 = neither.
+   * @default 0 (the api and worker set DB_STATEMENT_TIMEOUT_MS, 30 s; migrations must not be cut short)
+   */
+  readonly statementTimeoutMs?: number;
 }
 
+/** Slack between the server's statement_timeout and the client's own read timeout. */
+export const CLIENT_TIMEOUT_SLACK_MS = 5_000;
+
+/**
+ * No call waits forever (docs/health-probes.md): a checkout waits at most `connectionTimeoutMs`
+ * (pool exhausted or server unreachable: "timeout exceeded when trying to connect"); a statement
+ * runs at most `statementTimeoutMs` on the server, which also bounds a wait for a row lock (SQLSTATE
+ * 57014, retryable: the transitions hold their locks for milliseconds, so a 30 s wait means
+ * something is stuck); and a server that stops answering altogether (frozen, or a black-holed
+ * network) is given up `CLIENT_TIMEOUT_SLACK_MS` later by the client ("Query read timeout"), which
+ * also drops that connection. TCP keepalive notices a peer that vanished while idle.
+ */
 export function createPool(config: PoolOptions): pg.Pool {
+  const statementTimeout = config.statementTimeoutMs ?? 0;
   const pool = new pg.Pool({
     connectionString: config.databaseUrl,
     max: config.dbPoolSize ?? 10,
     application_name: config.applicationName ?? "jobstack",
     // Fail fast when Postgres is down: callers leave the work for the sweeper/reaper or answer 503.
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: config.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    ...(statementTimeout > 0 ? { statement_timeout: statementTimeout, query_timeout: statementTimeout + CLIENT_TIMEOUT_SLACK_MS } : {}),
   });
   // An idle client whose server went away emits 'error' on the pool; without a listener
   // Node would crash the process. The next checkout simply gets a fresh connection.

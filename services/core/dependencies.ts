@@ -47,6 +47,8 @@ export interface OpenOptions {
   readonly metrics?: Metrics;
   /** Errors of background reconnects (Redis, RabbitMQ) and of an optional Postgres at start; rate-limit in the caller if logging. */
   readonly onError?: (source: "postgres" | "redis" | "rabbitmq" | "cache", err: Error) => void;
+  /** Called when the queue was repaired as a leaderless quorum queue (docs/broker-outages.md); log it. */
+  readonly onQueueRepaired?: (queue: string) => void;
   /** How long to wait for RabbitMQ at start before carrying on without it. @default 5000 */
   readonly queueConnectTimeoutMs?: number;
   /**
@@ -60,7 +62,12 @@ export interface OpenOptions {
 export async function openDependencies(config: ServiceConfig, options: OpenOptions = {}): Promise<Dependencies> {
   const metrics = options.metrics ?? createMetrics({ labels: { service: config.role } });
   const onError = options.onError ?? (() => undefined);
-  const pool = createPool({ databaseUrl: config.databaseUrl, dbPoolSize: config.dbPoolSize, applicationName: `jobstack-${config.role}` });
+  const pool = createPool({
+    databaseUrl: config.databaseUrl,
+    dbPoolSize: config.dbPoolSize,
+    applicationName: `jobstack-${config.role}`,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+  });
   const redis = createRedis(config.redisUrl, (err) => onError("redis", err));
   const queue = new JobQueue({
     url: config.amqpUrl,
@@ -69,6 +76,7 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
     prefetch: config.workerConcurrency,
     stepTimeoutMs: config.amqpTimeoutMs,
     repairAfterConsumeTimeouts: config.queueRepairAfterTimeouts,
+    onRepaired: () => options.onQueueRepaired?.(config.jobQueue),
     onError: (err) => onError("rabbitmq", err),
     onDeadLetter: (reason) => metrics.deadLettered.inc({ reason }),
   });

@@ -22,6 +22,7 @@ export const RETRYABLE_PG_CODES: Readonly<Record<string, string>> = {
   "40001": "serialization_failure",
   "40P01": "deadlock_detected",
   "55P03": "lock_not_available",
+  "57014": "query_canceled (statement_timeout, e.g. a lock wait that outlived it)",
   "57P01": "admin_shutdown (server restarting)",
   "57P02": "crash_shutdown",
   "57P03": "cannot_connect_now (server starting)",
@@ -67,8 +68,9 @@ export function isRetryableError(err: unknown): boolean {
   }
   if (typeof code === "number" && code in RETRYABLE_AMQP_CODES) return true;
   if (e instanceof TimeoutError) return true;
-  // pg reports a dropped socket and an exhausted pool (checkout timeout) without a code.
-  if (/Connection terminated|connection timeout|timeout exceeded when trying to connect|not connected/i.test(e.message)) return true;
+  // pg reports a dropped socket, an exhausted pool (checkout timeout) and a server that stopped
+  // answering (query_timeout) without a code.
+  if (/Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|not connected/i.test(e.message)) return true;
   return e.cause !== undefined && e.cause !== err && isRetryableError(e.cause);
 }
 

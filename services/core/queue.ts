@@ -305,8 +305,9 @@ export class JobQueue {
    * on the next try). Publishes are never confirmed either. Nothing but deleting the queue, or a
    * `ra:trigger_election` from rabbitmqctl, gets it out; the evidence is in
    * docs/broker-outages.md. So after `repairAfterConsumeTimeouts` consecutive consume timeouts,
-   * each on a fresh connection, and only when the broker reports no consumer on the queue, this
-   * deletes the queue and declares it again. The replacement held nothing: an empty member
+   * each on a fresh connection, and only when the broker reports no consumer on the queue and a
+   * last probing consume on yet another connection gets no answer either (so a queue another
+   * worker has just repaired is left alone), this deletes the queue and declares it again. The replacement held nothing: an empty member
    * without a leader cannot have accepted a message. Messages of the lost member are gone either
    * way; Postgres still has their jobs, and `onRepaired` lets the worker dispatch them again.
    */
@@ -328,6 +329,21 @@ export class JobQueue {
       ch.on("error", () => undefined);
       const { consumerCount } = await withTimeout(ch.checkQueue(this.queue), limit, "checking the queue before repair");
       if (consumerCount > 0) return; // someone consumes from it: not the leaderless state
+      // Last check, on this fresh connection: does the queue answer a consume now? It does when
+      // the leader was only slow, or when another worker has just repaired it; deleting it then
+      // would throw away messages. (Anything delivered to this probe goes back to the queue when
+      // the connection is destroyed below: it is never acked.)
+      const probe = await withTimeout(connection.createChannel(), limit, "opening a channel to probe the queue");
+      probe.on("error", () => undefined);
+      await withTimeout(probe.prefetch(1), limit, "setting the probe's prefetch");
+      const answered = await withTimeout(probe.consume(this.queue, () => undefined, { noAck: false }), limit, "probing the queue with basic.consume").then(
+        () => true,
+        (err) => {
+          if (err instanceof TimeoutError) return false;
+          throw coerceError(err);
+        },
+      );
+      if (answered) return;
       this.options.onError?.(
         new Error(`RabbitMQ queue ${this.queue} does not answer basic.consume (a quorum queue without a leader): deleting and declaring it again`),
       );

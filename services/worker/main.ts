@@ -37,7 +37,13 @@ async function main(): Promise<void> {
   const registry = createHandlerRegistry();
   await loadHandlerModules(registry, config.handlerModules, { databaseUrl: config.databaseUrl, workerId: config.workerId });
   const metrics = createMetrics({ labels: { service: "worker" } });
-  const deps = await openDependencies(config, { metrics, onError });
+  const deps = await openDependencies(config, {
+    metrics,
+    onError,
+    // Not rate-limited like onError: an operator must see every repair.
+    onQueueRepaired: (queue) =>
+      log.warn({ queue }, "RabbitMQ queue without a leader (basic.consume never answered) deleted and declared again; see docs/broker-outages.md"),
+  });
   const worker = new Worker({
     workerId: config.workerId,
     leaseMs: config.leaseMs,

@@ -12,6 +12,7 @@
  *   repaired (deleted, declared again), and both sides resume.
  */
 import { execFile } from "node:child_process";
+import amqp from "amqplib";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { JobQueue, type JobQueueOptions } from "../../services/core/queue.js";
@@ -77,6 +78,38 @@ async function startConsuming(q: JobQueue, got: string[]): Promise<void> {
   await q.publish(first);
   await eventually("first message consumed", async () => got.includes(first), 30_000);
 }
+
+describe("the broker's side (evidence for docs/broker-outages.md)", () => {
+  it("RabbitMQ never answers basic.consume on a quorum queue whose Ra server it forgot, on a fresh connection either", { timeout: 240_000 }, async () => {
+    const queue = testQueueName();
+    const args = { durable: true, arguments: { "x-queue-type": "quorum" } };
+    const first = await amqp.connect(broker.url);
+    first.on("error", () => undefined);
+    await (await first.createChannel()).assertQueue(queue, args);
+    await forgetRegistration(queue);
+    await broker.kill();
+    await broker.restart!();
+
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const conn = await amqp.connect(broker.url);
+      conn.on("error", () => undefined);
+      const ch = await conn.createChannel();
+      ch.on("error", () => undefined);
+      expect((await ch.checkQueue(queue)).queue).toBe(queue); // the queue looks fine from outside
+      const answer = await Promise.race([
+        ch.consume(queue, () => undefined).then(() => "consume-ok", (e: Error) => `error: ${e.message}`),
+        new Promise<string>((r) => setTimeout(() => r("no answer"), 8_000)),
+      ]);
+      expect(answer).toBe("no answer");
+      (conn.connection as unknown as { stream: { destroy(): void } }).stream.destroy();
+    }
+    const status = await rabbitEval(`{_, _, _, [_, _, _, _, Items]} = sys:get_status(${raName(queue)}), lists:flatten(io_lib:format("~p", [Items])).`);
+    expect(status).toMatch(/election_timeout_set,false/);
+    const cleanup = await amqp.connect(broker.url);
+    await (await cleanup.createChannel()).deleteQueue(queue); // the broker force-deletes it after 5 s
+    await cleanup.close();
+  });
+});
 
 describe("JobQueue across a broker restart", () => {
   it("resumes publishing and consuming after a SIGKILL and restart", { timeout: 240_000 }, async () => {
