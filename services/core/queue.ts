@@ -117,7 +117,8 @@ export class JobQueue {
 
   /**
    * Since when (epoch ms) publishing, and consuming once consume() was called, has been
-   * impossible; null while both work. Liveness uses it (services/core/liveness.ts).
+   * impossible; null while both work. The rabbitmq readiness check uses it, and through it the
+   * liveness limit (services/core/readiness.ts, services/core/dependency-watch.ts).
    */
   unavailableSince(): number | null {
     const p = this.publisher.downSince;

@@ -25,6 +25,17 @@ describe("loadServiceConfig", () => {
     expect(c.workerId).toMatch(/-\d+$/);
   });
 
+  it("applies the documented defaults of the fault-handling settings, and reads them", () => {
+    expect(loadServiceConfig("api", { ...base })).toMatchObject({
+      amqpTimeoutMs: 10_000,
+      queueRepairAfterTimeouts: 3,
+      dependencyLivenessLimitMs: 120_000,
+      dbStatementTimeoutMs: 30_000,
+    });
+    const c = loadServiceConfig("worker", { ...base, AMQP_TIMEOUT_MS: "2000", QUEUE_REPAIR_AFTER_TIMEOUTS: "0", DEPENDENCY_LIVENESS_LIMIT_MS: "60000", DB_STATEMENT_TIMEOUT_MS: "0" });
+    expect(c).toMatchObject({ amqpTimeoutMs: 2_000, queueRepairAfterTimeouts: 0, dependencyLivenessLimitMs: 60_000, dbStatementTimeoutMs: 0 });
+  });
+
   it("parses numbers, lists and enums", () => {
     const c = loadServiceConfig("worker", { ...base, WORKER_CONCURRENCY: "32", QUEUE_TYPE: "classic", JOB_HANDLER_MODULES: " ./a.ts, b ", WORKER_ID: "w1" });
     expect(c.workerConcurrency).toBe(32);
@@ -53,6 +64,25 @@ describe("loadServiceConfig failures", () => {
     }
     throw new Error("expected a ServiceConfigError");
   };
+
+  it("names each fault-handling setting that is out of range", () => {
+    const err = (() => {
+      try {
+        loadServiceConfig("worker", { ...base, DEPENDENCY_LIVENESS_LIMIT_MS: "10", AMQP_TIMEOUT_MS: "soon", DB_STATEMENT_TIMEOUT_MS: "-1" });
+      } catch (e) {
+        return e as ServiceConfigError;
+      }
+      throw new Error("expected a ServiceConfigError");
+    })();
+    expect(err).toBeInstanceOf(ServiceConfigError);
+    expect(err.issues).toEqual(
+      expect.arrayContaining([
+        "DEPENDENCY_LIVENESS_LIMIT_MS must be at least 1000",
+        "AMQP_TIMEOUT_MS must be a number",
+        "DB_STATEMENT_TIMEOUT_MS must be at least 0",
+      ]),
+    );
+  });
 
   it("reports every problem at once", () => {
     const err = problems("api", { DATABASE_URL: "mysql://x", WORKER_CONCURRENCY: "zero", LEASE_MS: "5", QUEUE_TYPE: "stream", API_TOKEN: "short" });

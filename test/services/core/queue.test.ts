@@ -1,3 +1,4 @@
+import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { JobQueue, parseMessage, encodeMessage, type MessageHandler } from "../../../services/core/queue.js";
 import { uuidv7 } from "../../../services/core/uuid.js";
@@ -78,5 +79,31 @@ describe("JobQueue", () => {
     await expect(q.publish(uuidv7())).rejects.toThrow(/not connected/);
     await q.close();
     await q.close();
+  });
+
+  it("never reports a half-open session: a broker that accepts the socket and says nothing times out, and is retried", async () => {
+    const sockets = new Set<net.Socket>();
+    let accepted = 0;
+    const silent = net.createServer((sock) => {
+      accepted++;
+      sockets.add(sock);
+      sock.on("error", () => undefined);
+    });
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as net.AddressInfo).port;
+    const errors: string[] = [];
+    const q = makeQueue({ url: `amqp://guest:guest@127.0.0.1:${port}`, connectTimeoutMs: 200, maxReconnectDelayMs: 100, onError: (e) => errors.push(e.message) });
+    try {
+      await expect(q.connect(1_500)).rejects.toThrow(/timed out/);
+      expect(q.isConnected()).toBe(false);
+      expect(q.unavailableSince()).not.toBeNull();
+      await expect(q.publish(uuidv7())).rejects.toThrow(/not connected/);
+      expect(accepted).toBeGreaterThan(1); // each attempt gave up on its socket and tried again
+      expect(errors.some((e) => /ETIMEDOUT|timed out/.test(e))).toBe(true);
+    } finally {
+      await q.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 });
