@@ -9,6 +9,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { coerceError, isRetryableError } from "../core/errors.js";
+import { discardBody } from "./linger.js";
 
 export interface ErrorBody {
   error: { code: string; message: string; details: unknown };
@@ -47,7 +48,7 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string; deta
   FST_ERR_BAD_URL: { status: 400, code: "bad_request", details: { part: "url" } },
 };
 
-export function errorHandler(raw: unknown, request: FastifyRequest, reply: FastifyReply): void {
+export function errorHandler(raw: unknown, request: FastifyRequest, reply: FastifyReply): void | Promise<void> {
   if (raw instanceof ApiError) {
     void reply.code(raw.statusCode).send(errorBody(raw.code, raw.message, raw.details));
     return;
@@ -55,6 +56,12 @@ export function errorHandler(raw: unknown, request: FastifyRequest, reply: Fasti
   const err = coerceError(raw) as FastifyError;
   const known = err.code === undefined ? undefined : FASTIFY_CLIENT_ERRORS[err.code];
   if (known) {
+    if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      // Answer once the rest of the body was read (or a short time passed): see linger.ts.
+      return discardBody(request.raw).then(() => {
+        void reply.code(known.status).header("connection", "close").send(errorBody(known.code, err.message, known.details));
+      });
+    }
     void reply.code(known.status).send(errorBody(known.code, err.message, known.details));
     return;
   }

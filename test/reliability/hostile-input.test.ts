@@ -58,6 +58,20 @@ describe("limits and content rules name what was broken", () => {
     expect((await post(`{"type":"noop","payload":${"[".repeat(63)}${"]".repeat(63)}}`)).status).toBe(202);
   });
 
+  it("a body over BODY_LIMIT_BYTES sent in full still gets its 413, not a reset (lingering close)", async () => {
+    const port = Number(new URL(cluster!.apiUrl).port);
+    const body = Buffer.from(`{"type":"noop","payload":{"s":"${"z".repeat(4 * 1024 * 1024)}"}}`);
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        sendRaw(port, encodeRequest({ method: "POST", path: "/jobs", headers: [["Authorization", `Bearer ${cluster!.token}`], ["Content-Type", "application/json"]], body })),
+      ),
+    );
+    for (const a of answers) {
+      expect(a.kind === "response" ? a.status : a.reason).toBe(413);
+      if (a.kind === "response") expect(a.body).toContain("payload_too_large");
+    }
+  });
+
   it("NUL and unpaired surrogates are a 400 naming the field, storable edge cases round-trip", async () => {
     const nul = await post('{"type":"noop","payload":{"note":"a\\u0000b"}}');
     expect(nul.status).toBe(400);

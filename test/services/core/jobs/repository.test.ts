@@ -233,7 +233,9 @@ describe("reaper and sweeper", () => {
     };
     const results = await Promise.all([1, 2, 3].map(() => repo.sweepUndispatched(publish, 0, 100)));
     expect(published.sort()).toEqual(ids.slice(1).sort());
-    expect(results.flatMap((r) => r.failed.map((f) => f.job.id))).toEqual([failOn]);
+    // A failed publish stays undispatched, so a sweeper that starts after another one committed
+    // may try it again: the same job, never another one.
+    expect([...new Set(results.flatMap((r) => r.failed.map((f) => f.job.id)))]).toEqual([failOn]);
     expect((await repo.findUndispatched(0)).map((j) => j.id)).toEqual([failOn]);
   });
 
