@@ -8,11 +8,12 @@
  *
  * Bytes per job, measured by `npm run bench -- --only storage` (bench/storage.ts: 50,000 jobs
  * submitted, claimed and completed through the repository, 32 at a time, 3 audit rows each, a
- * 110-byte payload and a 44-byte result, vacuumed; Postgres 15; bench/results/storage.json): the
- * jobs row with its indexes 810 bytes, the audit rows with their index 486 bytes, 1,296 bytes a
- * job (a 20,000-job run: 740 + 486; the jobs table keeps more free space the more updates it has
- * seen). The jobs row grows with the payload and result, so the sizing counts
- * JOB_ROW_BASE_BYTES plus the profile's payloadBytes.
+ * 110-byte payload and a 44-byte result, vacuumed; Postgres 15): the jobs row with its indexes
+ * 810 bytes, the audit rows with their index 486 bytes, 1,296 bytes a job, on a loaded machine
+ * (other runs: 740 + 486 with 20,000 jobs, 711 + 488 on a quieter machine, in
+ * bench/results/storage.json; how much free space the jobs table keeps depends on how its
+ * updates interleaved). The sizing takes the largest. The jobs row grows with the payload and
+ * result, so the sizing counts JOB_ROW_BASE_BYTES plus the profile's payloadBytes.
  *
  *   kept jobs      = rate × ((1 − f) × completed + f × failed)             (f = failedPercent / 100)
  *   kept audit     = rate × (max(completed, cancelled) + 2 × partition span + f × (failed − that))

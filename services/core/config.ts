@@ -80,6 +80,7 @@
 import os from "node:os";
 import { z } from "zod";
 import { AmqpUrlError, parseAmqpUrls } from "./amqp-endpoints.js";
+import { DEFAULT_DEAD_LETTER_MAX_LENGTH, DEFAULT_QUEUE_MAX_LENGTH } from "./queue-topology.js";
 
 export type ServiceRole = "api" | "worker" | "migrate";
 
@@ -226,8 +227,8 @@ const schema = z.object({
   RETENTION_BATCH_SIZE: int(1, 100_000, 500),
   RETENTION_BATCH_PAUSE_MS: int(0, 60_000, 50),
   RETENTION_PARTITION_SECONDS: int(1, 366 * 86_400, 86_400),
-  QUEUE_MAX_LENGTH: int(0, 1_000_000_000, 1_000_000),
-  DEAD_LETTER_MAX_LENGTH: int(0, 1_000_000_000, 100_000),
+  QUEUE_MAX_LENGTH: int(0, 1_000_000_000, DEFAULT_QUEUE_MAX_LENGTH),
+  DEAD_LETTER_MAX_LENGTH: int(0, 1_000_000_000, DEFAULT_DEAD_LETTER_MAX_LENGTH),
 });
 
 /** Reads and validates the environment for one role; throws one ServiceConfigError listing every issue. */

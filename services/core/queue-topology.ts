@@ -22,6 +22,13 @@
 
 import type amqp from "amqplib";
 
+/**
+ * Default bounds, shared by QUEUE_MAX_LENGTH / DEAD_LETTER_MAX_LENGTH (config.ts) and JobQueue,
+ * so every process of one release declares the same arguments and never meets the 406 path.
+ */
+export const DEFAULT_QUEUE_MAX_LENGTH = 1_000_000;
+export const DEFAULT_DEAD_LETTER_MAX_LENGTH = 100_000;
+
 export interface TopologyNames {
   readonly queue: string;
   readonly deadLetterExchange: string;

@@ -15,7 +15,7 @@ import amqp from "amqplib";
 import { AmqpEndpoints } from "./amqp-endpoints.js";
 import { AmqpLink, destroyConnection, isConnectionGone, type LinkSession } from "./amqp-link.js";
 import { coerceError, TimeoutError, withTimeout } from "./errors.js";
-import { declareTopology } from "./queue-topology.js";
+import { declareTopology, DEFAULT_DEAD_LETTER_MAX_LENGTH, DEFAULT_QUEUE_MAX_LENGTH } from "./queue-topology.js";
 import { isUuid } from "./uuid.js";
 
 export type Disposition = "ack" | "requeue";
@@ -29,9 +29,9 @@ export interface JobQueueOptions {
   readonly queue: string;
   /** @default "quorum" */
   readonly queueType?: "quorum" | "classic";
-  /** Bound of the job queue (reject-publish, see queue-topology.ts); 0 = unbounded. @default 0 */
+  /** Bound of the job queue (reject-publish, see queue-topology.ts); 0 = unbounded. @default 1000000 */
   readonly maxLength?: number;
-  /** Bound of the dead-letter queue; 0 = unbounded. @default 0 */
+  /** Bound of the dead-letter queue; 0 = unbounded. @default 100000 */
   readonly deadLetterMaxLength?: number;
   /** A queue exists without the bound (declared by an older release): used as it is. */
   readonly onUnbounded?: (queue: string, err: Error) => void;
@@ -394,8 +394,8 @@ export class JobQueue {
   private async assertTopology(connection: amqp.ChannelModel): Promise<void> {
     await declareTopology(connection, this, {
       queueType: this.options.queueType ?? "quorum",
-      maxLength: this.options.maxLength ?? 0,
-      deadLetterMaxLength: this.options.deadLetterMaxLength ?? 0,
+      maxLength: this.options.maxLength ?? DEFAULT_QUEUE_MAX_LENGTH,
+      deadLetterMaxLength: this.options.deadLetterMaxLength ?? DEFAULT_DEAD_LETTER_MAX_LENGTH,
       ...(this.options.onUnbounded ? { onUnbounded: this.options.onUnbounded } : {}),
     });
   }

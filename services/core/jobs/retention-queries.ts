@@ -3,8 +3,11 @@
 /**
  * Deletes one batch of final jobs past retention. $1 state, $2 retention seconds, $3 batch size
  * → the ids deleted. Rows another transaction holds are skipped (a retry or a concurrent pass
- * has them), so a batch never waits on the hot path. Audit rows are not deleted here: they go
- * with their partition (dropExpiredPartition); until then they are orphans no read returns.
+ * has them), so a batch never waits on the hot path. Audit rows in range partitions are not
+ * deleted here: they go with their partition (JobRetention.maintainPartitions); until then they
+ * are orphans no read returns. Audit rows in the default partition (survivors of a dropped
+ * partition, ids outside every range) have no partition to go with, so the same statement
+ * deletes those, one index probe per job.
  */
 export const deleteExpiredJobs = `
 with doomed as (
@@ -13,21 +16,22 @@ with doomed as (
   order by updated_at
   limit $3::integer
   for update skip locked
+),
+gone as (
+  delete from jobs j using doomed d where j.id = d.id
+  returning j.id
+),
+audit as (
+  delete from job_transitions_default t using gone g where t.job_id = g.id
 )
-delete from jobs j using doomed d where j.id = d.id
-returning j.id`;
+select id from gone`;
 
 /**
- * Deletes up to $1 audit rows of the default partition whose job no longer exists (ids that fell
- * outside every range partition, and the survivors moved there when their partition was dropped)
- * → the number deleted.
+ * The ids below which the default partition holds rows in [$1, $2) of ids: whether a range
+ * partition for that span can still be created (Postgres refuses one the default has rows for).
  */
-export const deleteDefaultOrphans = `
-delete from job_transitions_default
-where ctid = any(array(
-  select t.ctid from job_transitions_default t
-  where not exists (select 1 from jobs j where j.id = t.job_id)
-  limit $1::integer))`;
+export const defaultHasRowsInRange = `
+select exists (select 1 from job_transitions_default where job_id >= $1::uuid and job_id < $2::uuid) as has_rows`;
 
 /** The range partitions of job_transitions with their bounds (null for minvalue). No parameters. */
 export const listPartitions = `

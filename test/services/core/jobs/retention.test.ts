@@ -210,3 +210,27 @@ describe("Maintenance.retainOnce", () => {
     }
   });
 });
+
+describe("partitions after the default partition took rows", () => {
+  it("leaves the span under way to the default partition and starts at the next one, without errors", async () => {
+    const fresh = await createTestDatabase();
+    const p = createPool({ databaseUrl: fresh.url });
+    try {
+      const r = new JobRepository(p);
+      const { job } = await r.submit({ type: "noop", payload: {} }); // no range partition yet: lands in default
+      const errors: Error[] = [];
+      const retention = new JobRetention(p, { window: { completed: 3600, failed: 3600, cancelled: 3600 }, partitionSeconds: 3600, onError: (e) => errors.push(e) });
+      const { created } = await retention.maintainPartitions();
+      expect(errors).toEqual([]);
+      expect(created).toHaveLength(2); // the next two hours; the current one stays in default
+      const first = (await retention.partitions()).find((x) => x.fromMs !== null && x.fromMs > Date.now() - 3_600_000)!;
+      expect(first.fromMs).toBeGreaterThan(uuidv7Ms(job.id));
+      expect((await r.transitions(job.id)).map((t) => t.to)).toEqual(["PENDING"]);
+      expect((await retention.maintainPartitions()).created).toEqual([]); // nothing to retry each pass
+      expect(errors).toEqual([]);
+    } finally {
+      await p.end();
+      await fresh.drop();
+    }
+  });
+});
