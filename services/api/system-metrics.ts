@@ -21,6 +21,7 @@ export const SYSTEM_METRICS = {
   unacked: "jobstack_queue_messages_unacked",
   deadLettered: "jobstack_queue_messages_dead_lettered",
   consumers: "jobstack_queue_consumers",
+  /** Registered by services/core/metrics.ts, not here; named for the alert rules' test. */
   dependencyUp: "jobstack_dependency_up",
 } as const;
 
@@ -85,15 +86,6 @@ export function registerSystemMetrics(registry: Registry, snapshots: SnapshotCac
   });
   queueGauge(SYSTEM_METRICS.deadLettered, "Messages in the dead-letter queue", (q) => ({ queue: q.deadLetterQueue, value: q.deadLettered }));
   queueGauge(SYSTEM_METRICS.consumers, "Consumers attached to the job queue (AMQP passive declare)", (q) => ({ queue: q.name, value: q.consumers }));
-  new Gauge({
-    name: SYSTEM_METRICS.dependencyUp,
-    help: "1 when the dependency answered the api's readiness check, else 0",
-    labelNames: ["dependency"],
-    registers,
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      for (const [dependency, state] of Object.entries(s.dependencies)) this.set({ dependency }, state.ok ? 1 : 0);
-    },
-  });
+  // jobstack_dependency_up is core's gauge (services/core/metrics.ts), kept current by the
+  // dependency watch in every process, api and worker alike.
 }

@@ -34,7 +34,7 @@ describe("migrate", () => {
       const { rows } = await pool.query("select version, name from schema_migrations order by version");
       expect(rows.map((r) => r.name)).toEqual(files);
       const tables = await pool.query("select tablename from pg_tables where schemaname = 'public' order by 1");
-      // job_transitions is partitioned (003): its default partition and the pre-003 table are tables too.
+      // job_transitions is partitioned (004): its default partition and the pre-004 table are tables too.
       expect(tables.rows.map((r) => r.tablename)).toEqual(["job_transitions", "job_transitions_default", "job_transitions_legacy", "jobs", "schema_migrations"]);
     } finally {
       await pool.end();

@@ -13,7 +13,7 @@ import { uuidv7 } from "../../../services/core/uuid.js";
 import { migrate, MIGRATIONS_DIR } from "../../../services/migrations/migrate.js";
 import { PG_ADMIN_URL } from "../../support/jobstack.js";
 
-describe("migration 003 on a database with jobs", () => {
+describe("migration 004 on a database with jobs", () => {
   const name = `jobstack_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
   const url = Object.assign(new URL(PG_ADMIN_URL), { pathname: `/${name}` }).toString();
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
@@ -23,7 +23,7 @@ describe("migration 003 on a database with jobs", () => {
   beforeAll(async () => {
     await admin.connect();
     await admin.query(`create database ${name}`);
-    for (const f of ["001_jobs.sql", "002_stale_dispatch_idx.sql"]) cpSync(path.join(MIGRATIONS_DIR, f), path.join(before, f));
+    for (const f of ["001_jobs.sql", "002_stale_dispatch_idx.sql", "003_job_search_idx.sql"]) cpSync(path.join(MIGRATIONS_DIR, f), path.join(before, f));
     pool = createPool({ databaseUrl: url, dbPoolSize: 2 });
   });
   afterAll(async () => {
@@ -43,7 +43,7 @@ describe("migration 003 on a database with jobs", () => {
   });
 
   it("keeps every audit row readable, and audits new jobs in the new partitions", async () => {
-    expect((await migrate(url, before)).applied).toEqual(["001_jobs.sql", "002_stale_dispatch_idx.sql"]);
+    expect((await migrate(url, before)).applied).toEqual(["001_jobs.sql", "002_stale_dispatch_idx.sql", "003_job_search_idx.sql"]);
     const old = uuidv7();
     const outsider = "ffffffff-ffff-4fff-8fff-ffffffffffff"; // an id supplied from outside, above any cutover
     for (const id of [old, outsider]) {
@@ -56,7 +56,7 @@ describe("migration 003 on a database with jobs", () => {
       );
     }
 
-    expect((await migrate(url)).applied).toEqual(["003_retention.sql"]);
+    expect((await migrate(url)).applied).toEqual(["004_retention.sql"]);
     const repo = new JobRepository(pool);
     expect((await repo.transitions(old)).map((t) => [t.seq, t.to])).toEqual([
       [1, "PENDING"],
