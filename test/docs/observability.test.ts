@@ -111,6 +111,9 @@ beforeAll(async () => {
     const res = await fetch(`http://127.0.0.1:${healthPort}/metrics`);
     return res.ok ? res.text() : null;
   });
+  // In the api process the dependency watch keeps jobstack_dependency_up current; this in-process
+  // stack has no watch, so one /readyz (which records what it saw) stands in for its first pass.
+  await fetch(`${stack.baseUrl}/readyz`);
   apiText = await (await fetch(`${stack.baseUrl}/metrics`)).text();
   exported = new Set([...metricNames(apiText), ...metricNames(workerText)]);
 }, 90_000);

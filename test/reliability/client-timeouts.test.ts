@@ -39,7 +39,9 @@ let redis: ReturnType<typeof createRedis>;
 let queue: JobQueue;
 let app: ReturnType<typeof buildApp>;
 let base: string;
+// The operator's token: these tests also cancel, which the API token may not.
 const token = "client-timeouts-token-0123456789";
+const operatorToken = "client-timeouts-operator-0123456789";
 const queueName = testQueueName();
 
 beforeAll(async () => {
@@ -57,7 +59,7 @@ beforeAll(async () => {
     handlers: createHandlerRegistry(),
     readiness: readinessChecks(pool, redis, queue),
   };
-  app = buildApp(deps, { apiToken: token });
+  app = buildApp(deps, { apiToken: token, operatorToken });
   await app.listen({ port: 0, host: "127.0.0.1" });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 }, 120_000);
@@ -75,7 +77,7 @@ afterAll(async () => {
 async function call(p: string, init: RequestInit = {}): Promise<{ status: number; source: string | null; body: { id?: string; state?: string } }> {
   const res = await fetch(`${base}${p}`, {
     ...init,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${operatorToken}`, "content-type": "application/json" },
     signal: AbortSignal.timeout(30_000), // a hang fails the test instead of stalling it
   });
   return { status: res.status, source: res.headers.get("x-jobstack-source"), body: (await res.json()) as { id?: string; state?: string } };

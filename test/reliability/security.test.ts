@@ -12,6 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../services/api/app.js";
 import type { ApiDeps } from "../../services/api/deps.js";
+import { createMetrics } from "../../services/core/metrics.js";
 import { JobQueue } from "../../services/core/queue.js";
 import { uuidv7 } from "../../services/core/uuid.js";
 import { AMQP_URL, createTestDatabase, deleteQueueTopology, eventually, RECORD_HANDLER_MODULE, ROOT, sleep, type TestDatabase } from "../support/jobstack.js";
@@ -68,7 +69,7 @@ const auth = () => ({ authorization: `Bearer ${cluster.token}` });
 
 /** Every method + path the app registers, read from the app itself. */
 async function registeredRoutes(): Promise<Array<{ method: string; url: string }>> {
-  const app = buildApp({} as ApiDeps, { apiToken: "x".repeat(16) });
+  const app = buildApp({ metrics: createMetrics({ defaultMetrics: false }) } as ApiDeps, { apiToken: "x".repeat(16) });
   const routes: Array<{ method: string; url: string }> = [];
   app.addHook("onRoute", (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });
