@@ -37,6 +37,7 @@ const refuses = (port: number) =>
 describe("api process on SIGTERM", () => {
   it("refuses new connections, finishes the requests in flight, then exits 0", { timeout: 120_000 }, async () => {
     const port = await spareport();
+    // The operator's token: the held requests are cancels, which the API token may not send.
     const token = randomUUID();
     const child = spawn(process.execPath, ["--import", "tsx", "services/api/main.ts"], {
       cwd: ROOT,
@@ -46,7 +47,8 @@ describe("api process on SIGTERM", () => {
         DATABASE_URL: db.url,
         REDIS_URL,
         AMQP_URL,
-        API_TOKEN: token,
+        API_TOKEN: randomUUID(),
+        OPERATOR_TOKEN: token,
         JOB_QUEUE: queue,
         QUEUE_TYPE: "classic",
         PORT: String(port),
