@@ -45,6 +45,9 @@ afterAll(async () => {
   await cluster?.stop();
 }, 120_000);
 
+/** The api's publisher, and each of the two workers' publisher and consumer. */
+const CLIENT_CONNECTIONS = 5;
+
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return workerEnv(db, queue, {
     AMQP_URL: cluster.url,
@@ -152,9 +155,10 @@ describe("a three-node RabbitMQ cluster losing the job queue's leader", () => {
     }, 60_000, 250);
     expect(before.members).toEqual(cluster.nodes.map((n) => n.node).sort());
 
-    // Each client starts at a random node of AMQP_URL. Replace workers until the leader's node
-    // carries two of the three client connections, so the kill cuts at least one worker's
-    // consumer (and the api's publisher, or the other worker's) along with the queue's leader.
+    // Each connection starts at a random node of AMQP_URL: the api has one (its publisher), each
+    // worker two (publisher and consumer, services/core/amqp-link.ts), five in all. Replace
+    // workers until the leader's node carries at least two of them, so the kill cuts clients
+    // along with the queue's leader.
     const victim = cluster.nodes.find((n) => n.node === before.leader)!;
     expect(victim).toBeDefined();
     let replaced = 0;
@@ -163,9 +167,9 @@ describe("a three-node RabbitMQ cluster losing the job queue's leader", () => {
       old.kill("SIGTERM");
       expect(await old.exited, old.output()).toBe(0);
       workers.push(spawnWorker(env({ WORKER_ID: `ha-${3 + replaced++}` })));
-      await eventually("three client connections", async () => {
+      await eventually("five client connections", async () => {
         const rows = JSON.parse(await cluster.ctl("rabbitmqctl", ["list_connections", "port", "--formatter", "json"])) as unknown[];
-        return rows.length === 3;
+        return rows.length === CLIENT_CONNECTIONS;
       }, 60_000, 200);
     }
     const onVictim = await connectionsOn(victim.port);
