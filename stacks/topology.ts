@@ -191,6 +191,7 @@ export function connectionSecrets(env: ResolvedEnvironment) {
 }
 
 const hostPort = (host: string, port: number) => (host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`);
+
 /**
  * RABBITMQ_MANAGEMENT_URL for the api, so `GET /jobs/stats` and `/metrics` report unacknowledged
  * messages (docs/metrics.md): the bundled image is the `-management` variant, whose HTTP API
