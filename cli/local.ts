@@ -160,6 +160,8 @@ export async function runLocal(options: LocalOptions): Promise<number> {
       out(`handler modules (${from}): ${resolved.handlers.modules.join(", ") || "none, builtins only"}`);
       out(`API token: ${token}`);
       out(`operator token (may also retry and cancel): ${operatorToken}`);
+      // The page asks for a token once and keeps it out of the URL (docs/dashboard.md).
+      out(`dashboard: ${url}/ui (paste a token above)`);
       out(`try: curl -s -H "authorization: Bearer ${token}" -H "content-type: application/json" -d '{"type":"noop"}' ${url}/jobs`);
       out("Ctrl-C stops everything.");
       options.onReady?.({ url, token, operatorToken, pids: children.map((c) => c.pid) });

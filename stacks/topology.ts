@@ -137,7 +137,7 @@ export interface Topology {
   readonly rollout: { readonly maxSurge: number; readonly maxUnavailable: number };
 }
 
-export const PORTS = { api: API_PORT, workerHealth: WORKER_HEALTH_PORT, postgres: 5432, redis: 6379, rabbitmq: 5672 } as const;
+export const PORTS = { api: API_PORT, workerHealth: WORKER_HEALTH_PORT, postgres: 5432, redis: 6379, rabbitmq: 5672, rabbitmqManagement: 15672 } as const;
 const DB_USER = "jobstack";
 const DB_NAME = "jobstack";
 const RABBITMQ_USER = "jobstack";
@@ -191,6 +191,24 @@ export function connectionSecrets(env: ResolvedEnvironment) {
 }
 
 const hostPort = (host: string, port: number) => (host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`);
+
+/**
+ * RABBITMQ_MANAGEMENT_URL for the api, so `GET /jobs/stats` and `/metrics` report unacknowledged
+ * messages (docs/metrics.md): the bundled image is the `-management` variant, whose HTTP API
+ * listens on 15672 and admits the AMQP user (the image's default user is an administrator). The
+ * password is encoded as in AMQP_URL. None for an external RabbitMQ, whose management endpoint
+ * the environment does not describe: there `unacked` stays null.
+ */
+export function rabbitmqManagementSecret(env: ResolvedEnvironment): { RABBITMQ_MANAGEMENT_URL?: SecretValue } {
+  if (env.environment.external.rabbitmq) return {};
+  return {
+    RABBITMQ_MANAGEMENT_URL: {
+      key: "rabbitmq-management-url",
+      parts: [`http://${RABBITMQ_USER}:`, url("rabbitmq-password"), `@rabbitmq:${PORTS.rabbitmqManagement}`],
+    },
+  };
+}
+
 const externalRabbitmqPort = (mq: { port?: number | undefined; tls: boolean }) => mq.port ?? (mq.tls ? 5671 : PORTS.rabbitmq);
 
 /** The external services an environment declares, in a fixed order. */
@@ -230,7 +248,7 @@ function apiService(env: ResolvedEnvironment): ServiceSpec {
     image: image(env, "api"),
     command: ["api"],
     env: serviceEnvironment(env, "api"),
-    secretEnv: connectionSecrets(env),
+    secretEnv: { ...connectionSecrets(env), ...rabbitmqManagementSecret(env) },
     ports: [{ name: "http", containerPort: PORTS.api, ...(publish ? { publish } : {}) }],
     health: {
       liveness: { kind: "http", path: "/healthz", port: PORTS.api },
@@ -352,7 +370,11 @@ function rabbitmqService(env: ResolvedEnvironment): ServiceSpec {
     // A fixed node name keeps the data directory valid when the container (and hostname) changes.
     env: { RABBITMQ_DEFAULT_USER: RABBITMQ_USER, RABBITMQ_NODENAME: "rabbit@rabbitmq" },
     secretEnv: { RABBITMQ_DEFAULT_PASS: { key: "rabbitmq-password", parts: [raw("rabbitmq-password")] } },
-    ports: [{ name: "amqp", containerPort: PORTS.rabbitmq }],
+    // The management API serves the api's unacked figure (api → rabbitmq:15672, nothing published).
+    ports: [
+      { name: "amqp", containerPort: PORTS.rabbitmq },
+      { name: "management", containerPort: PORTS.rabbitmqManagement },
+    ],
     health: { liveness: ping, readiness: ping, ...timing(env), startPeriodSeconds: Math.max(env.preset.healthCheck.startPeriodSeconds, 30) },
     volumes: [{ name: "rabbitmq-data", mountPath: "/var/lib/rabbitmq", sizeGiB: p.storageGiB }],
     configFiles: [{ name: "rabbitmq-conf", mountPath: "/etc/rabbitmq/conf.d/20-jobstack.conf", content: env.derived.rabbitmq.conf }],
@@ -399,6 +421,8 @@ export function buildTopology(env: ResolvedEnvironment): Topology {
     edges: [
       { from: "ingress", to: "api", port: PORTS.api },
       ...APP_EDGES(env, "api"),
+      // Only the api reads queue depths from the management API (rabbitmqManagementSecret).
+      ...(env.environment.external.rabbitmq ? [] : [{ from: "api" as const, to: "rabbitmq" as const, port: PORTS.rabbitmqManagement }]),
       ...APP_EDGES(env, "worker"),
       ...(env.environment.external.postgres ? [] : [{ from: "migrate" as const, to: "postgres" as const, port: PORTS.postgres }]),
       ...(clustered ? CLUSTER_EDGES : []),

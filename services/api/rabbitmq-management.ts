@@ -1,7 +1,8 @@
 /**
  * Queue depths from RabbitMQ's management plugin (HTTP API), for what AMQP cannot tell:
- * unacknowledged messages. Optional (RABBITMQ_MANAGEMENT_URL; docs/metrics.md): the stacks' image
- * ships the plugin, but the api reaches it only where the network allows port 15672.
+ * unacknowledged messages. Optional (RABBITMQ_MANAGEMENT_URL; docs/metrics.md): the stacks set it
+ * for a bundled RabbitMQ (its `-management` image, port 15672 open to the api only); an external
+ * RabbitMQ leaves it unset.
  *
  * The plugin refreshes its queue figures every `collect_statistics_interval` (5 s by default),
  * so these lag by up to that much; the ready count the api reports stays the passive declare's,

@@ -15,7 +15,8 @@
 //                       (submit and read: docs/api-access.md)
 //   RABBITMQ_MANAGEMENT_URL  http(s)://user:pass@host:15672 of RabbitMQ's management plugin;
 //                       api only, optional: when set, GET /jobs/stats and /metrics also report
-//                       unacknowledged messages, which AMQP itself cannot (docs/metrics.md)
+//                       unacknowledged messages, which AMQP itself cannot (docs/metrics.md);
+//                       the stacks set it for a bundled RabbitMQ
 //   OPERATOR_TOKEN      bearer token that may also retry and cancel (single and bulk), ≥ 16
 //                       chars, different from API_TOKEN   api only, optional: unset, no one may
 //                       retry or cancel (403)

@@ -18,6 +18,9 @@
  * addresses can change; give `cidr` to pin them). Annotations name the service and endpoint, so
  * `jobstack graph` can draw it.
  *
+ * The api alone also reaches RabbitMQ's management API (15672, an edge of stacks/topology.ts)
+ * for the unacked count (docs/metrics.md).
+ *
  * Not admitted, on purpose: Prometheus scraping /metrics (add a policy for your monitoring
  * namespace). Kubelet probes come from the node and are not subject to these policies on
  * common CNIs (Calico, Cilium).

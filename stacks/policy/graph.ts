@@ -98,7 +98,8 @@ function dockerGraph(stack: SynthesizedStack, ws: readonly Workload[]): Topology
     for (const e of w.env) {
       const m = e.value ? /^[a-z][a-z0-9+.-]*:\/\/(?:.*@)?([A-Za-z0-9_.-]+):(\d+)/.exec(e.value) : null;
       const from = w.role ?? w.resource.name;
-      if (m && known.has(m[1]!) && m[1] !== from) edges.set(`${from}>${m[1]}`, { from, to: m[1]!, label: m[2]! });
+      // One edge per pair, every port on it (the api dials rabbitmq on AMQP and on the management API).
+      if (m && known.has(m[1]!) && m[1] !== from) edges.set(`${from}>${m[1]}`, { from, to: m[1]!, label: withPort(edges.get(`${from}>${m[1]}`)?.label, m[2]!) });
       const service = URL_SERVICES[e.name];
       if (m && service && !known.has(m[1]!)) {
         externals.set(service, { id: service, kind: "external", replicas: "", image: `${m[1]}:${m[2]}`, task: false, external: true });
@@ -356,4 +357,10 @@ export function toDot(g: TopologyGraph): string {
   for (const v of g.volumes) lines.push(`  ${safeId(v.service)} -> ${v.id} [arrowhead=none];`);
   lines.push("}");
   return lines.join("\n");
+}
+
+/** `label` with `port` added: ports in ascending order, each once (`5672,15672`). */
+function withPort(label: string | undefined, port: string): string {
+  const ports = new Set([...(label ? label.split(",") : []), port]);
+  return [...ports].sort((a, b) => Number(a) - Number(b)).join(",");
 }

@@ -19,7 +19,7 @@ describe("jobstack graph", () => {
     expect(lines.filter((l) => /^ {2}\w+ -->\|/.test(l)).sort()).toEqual(
       [
         '  api -->|"5432"| postgres',
-        '  api -->|"5672"| rabbitmq',
+        '  api -->|"5672,15672"| rabbitmq',
         '  api -->|"6379"| redis',
         // What the Ingress serves (HTTPS for its TLS host, HTTP), not the pod's 8080.
         '  entry -->|"Ingress jobs.example.com :443,80"| api',

@@ -69,6 +69,10 @@ describe("runLocal", () => {
       expect(lines.join("\n")).toContain(`operator token (may also retry and cancel): ${first.operatorToken}`);
       expect(first.operatorToken).not.toBe(token);
       expect(lines.join("\n")).toContain(`http://127.0.0.1:${port}`);
+      expect(lines).toContain(`dashboard: ${url}/ui (paste a token above)`);
+      const dashboard = await fetch(`${url}/ui`);
+      expect(dashboard.status).toBe(200);
+      expect(dashboard.headers.get("content-type")).toMatch(/^text\/html/);
       // Both processes load the environment's handler modules (dev has no handlers: list).
       expect(lines.join("\n")).toMatch(/^handler modules \(handlers\/\): /m);
       // The printed token must not open the API to the network: it listens on loopback only.

@@ -14,8 +14,10 @@ import amqp from "amqplib";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { managementReader } from "../../services/api/rabbitmq-management.js";
 import { loadEnvironment } from "../../stacks/config/index.js";
-import { startPostgres, startRabbitMQ, startRedis, type RabbitThrowaway, type Throwaway } from "../support/throwaway.js";
+import { waitUntil } from "../support/ports.js";
+import { spareport, startPostgres, startRabbitMQ, startRedis, type RabbitThrowaway, type Throwaway } from "../support/throwaway.js";
 import { synthEnv, type Json } from "./support.js";
 
 const execFileP = promisify(execFile);
@@ -25,9 +27,10 @@ const PUNCTUATION = " !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 const PASSWORD = `Ab1${PUNCTUATION}z9 +end`;
 const SECRETS = { postgres_password: PASSWORD, redis_password: PASSWORD, rabbitmq_password: PASSWORD, api_token: "t".repeat(32) };
 
-type Urls = Record<"DATABASE_URL" | "REDIS_URL" | "AMQP_URL", string>;
+const URL_KEYS = ["DATABASE_URL", "REDIS_URL", "AMQP_URL", "RABBITMQ_MANAGEMENT_URL"] as const;
+type Urls = Record<(typeof URL_KEYS)[number], string>;
 
-/** The three URL templates (Terraform string templates) each target renders. */
+/** The four URL templates (Terraform string templates) each target renders. */
 function urlTemplates(): Record<"docker" | "kubernetes", Urls> {
   const docker = synthEnv(loadEnvironment("staging")).json;
   const kubernetes = synthEnv(loadEnvironment("prod")).json;
@@ -36,8 +39,13 @@ function urlTemplates(): Record<"docker" | "kubernetes", Urls> {
   const env = api.task_spec.container_spec.env as Record<string, string>;
   const secret = Object.values((kubernetes.resource.kubernetes_secret_v1 ?? {}) as Record<string, Json>).find((s) => s.data?.["database-url"])!;
   return {
-    docker: { DATABASE_URL: env.DATABASE_URL!, REDIS_URL: env.REDIS_URL!, AMQP_URL: env.AMQP_URL! },
-    kubernetes: { DATABASE_URL: secret.data["database-url"], REDIS_URL: secret.data["redis-url"], AMQP_URL: secret.data["amqp-url"] },
+    docker: { DATABASE_URL: env.DATABASE_URL!, REDIS_URL: env.REDIS_URL!, AMQP_URL: env.AMQP_URL!, RABBITMQ_MANAGEMENT_URL: env.RABBITMQ_MANAGEMENT_URL! },
+    kubernetes: {
+      DATABASE_URL: secret.data["database-url"],
+      REDIS_URL: secret.data["redis-url"],
+      AMQP_URL: secret.data["amqp-url"],
+      RABBITMQ_MANAGEMENT_URL: secret.data["rabbitmq-management-url"],
+    },
   };
 }
 
@@ -70,16 +78,16 @@ let rendered: Record<"docker" | "kubernetes", Urls>;
 let postgres: Throwaway;
 let redis: Throwaway;
 let rabbit: RabbitThrowaway;
+let managementPort: number;
 let hbaDir: string;
 
 beforeAll(async () => {
   const templates = urlTemplates();
   const flat = [...Object.values(templates.docker), ...Object.values(templates.kubernetes)];
   const [values] = await Promise.all([terraformEval(flat), startServers()]);
-  const keys = ["DATABASE_URL", "REDIS_URL", "AMQP_URL"] as const;
   rendered = {
-    docker: Object.fromEntries(keys.map((k, i) => [k, values[i]!])) as Urls,
-    kubernetes: Object.fromEntries(keys.map((k, i) => [k, values[i + 3]!])) as Urls,
+    docker: Object.fromEntries(URL_KEYS.map((k, i) => [k, values[i]!])) as Urls,
+    kubernetes: Object.fromEntries(URL_KEYS.map((k, i) => [k, values[i + URL_KEYS.length]!])) as Urls,
   };
 }, 180_000);
 
@@ -89,10 +97,11 @@ async function startServers(): Promise<void> {
   hbaDir = mkdtempSync(join(tmpdir(), "jobstack-hba-"));
   chmodSync(hbaDir, 0o755);
   writeFileSync(join(hbaDir, "pg_hba.conf"), "local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n", { mode: 0o644 });
+  managementPort = await spareport();
   [postgres, redis, rabbit] = await Promise.all([
     startPostgres({ settings: { hba_file: join(hbaDir, "pg_hba.conf"), password_encryption: "scram-sha-256" } }),
     startRedis({ args: ["--requirepass", PASSWORD] }),
-    startRabbitMQ(),
+    startRabbitMQ({ plugins: ["rabbitmq_management"], conf: `management.tcp.port = ${managementPort}\nmanagement.tcp.ip = 127.0.0.1\n` }),
   ]);
   const admin = new pg.Client({ host: postgres.dir, port: postgres.port, user: "postgres", database: "postgres" });
   await admin.connect();
@@ -106,6 +115,9 @@ async function startServers(): Promise<void> {
   const ctl = (...a: string[]) => execFileP("runuser", ["-u", "rabbitmq", "--", "/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", rabbit.node, ...a], { env: { ...process.env, HOME: "/var/lib/rabbitmq" } });
   await ctl("add_user", "jobstack", PASSWORD);
   await ctl("set_permissions", "-p", "/", "jobstack", ".*", ".*", ".*");
+  // The image makes RABBITMQ_DEFAULT_USER an administrator, which the management API requires.
+  await ctl("set_user_tags", "jobstack", "administrator");
+  await waitUntil("the management API", async () => (await fetch(`http://127.0.0.1:${managementPort}/api/overview`).catch(() => null)) !== null, 60_000);
 }
 
 afterAll(async () => {
@@ -149,5 +161,22 @@ describe.each(["docker", "kubernetes"] as const)("a password full of special cha
   it("authenticates with amqplib", async () => {
     const conn = await amqp.connect(at(rendered[target].AMQP_URL, "rabbitmq", rabbit));
     await conn.close();
+  });
+
+  it("authenticates with the management API, as the api reads it", async () => {
+    const amqpUrl = at(rendered[target].AMQP_URL, "rabbitmq", rabbit);
+    const queue = `password-encoding-${target}`;
+    const conn = await amqp.connect(amqpUrl);
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertQueue(queue, { autoDelete: false, durable: false });
+      const url = rendered[target].RABBITMQ_MANAGEMENT_URL.replace(/@rabbitmq:15672$/, `@127.0.0.1:${managementPort}`);
+      expect(url).not.toBe(rendered[target].RABBITMQ_MANAGEMENT_URL);
+      // Rejects on a 401 (or any non-2xx); the queue's figures may not be sampled yet.
+      await expect(managementReader(url, amqpUrl, 5_000)(queue)).resolves.toBeDefined();
+      await ch.deleteQueue(queue);
+    } finally {
+      await conn.close();
+    }
   });
 });

@@ -55,6 +55,9 @@ describe("prod: a three-node RabbitMQ cluster", () => {
     expect(env.find((e) => e.name === "RABBITMQ_NODENAME").value).toBe("rabbit@$(MY_POD_NAME).rabbitmq-nodes.jobstack-prod.svc.cluster.local");
     expect(env.find((e) => e.name === "RABBITMQ_USE_LONGNAME").value).toBe("true");
     expect(secretData(json)["amqp-url"]).toMatch(/@rabbitmq:5672$/);
+    // The api reaches any node's management API through the same client Service.
+    expect(client.port.map((p: Json) => `${p.name}:${p.port}`)).toEqual(["amqp:5672", "management:15672"]);
+    expect(secretData(json)["rabbitmq-management-url"]).toMatch(/@rabbitmq:15672$/);
   });
 
   it("configures Kubernetes peer discovery by hostname and quorum queues on every node", () => {
@@ -132,8 +135,10 @@ describe.each<readonly Which[]>([["postgres"], ["rabbitmq"], ["redis"], ["postgr
       expect(data["postgres-password"]).toBeUndefined(); // no bundled server takes it
     }
     if (which.includes("redis")) expect(data["redis-url"]).toMatch(/^rediss:\/\/:\$\{replace\(urlencode\(var\.redis_password\), "\+", "%20"\)\}@cache\.internal\.example\.com:6380\/0$/);
+    // An external RabbitMQ's management endpoint is not described: no RABBITMQ_MANAGEMENT_URL.
+    expect(data["rabbitmq-management-url"] === undefined).toBe(which.includes("rabbitmq"));
     if (which.includes("rabbitmq")) expect(data["amqp-url"]).toMatch(/^amqps:\/\/svc_jobs:\$\{replace\(urlencode\(var\.rabbitmq_password\), "\+", "%20"\)\}@mq\.internal\.example\.com:5671\/%2Fjobs$/);
-    // The passwords are still the same sensitive variables.
+    // The passwords are still the same sensitive variables (and prod's Ingress certificate).
     expect(Object.keys(json.variable).sort()).toEqual(["api_token", "operator_token", "postgres_password", "rabbitmq_password", "redis_password", "tls_certificate", "tls_private_key"]);
   });
 

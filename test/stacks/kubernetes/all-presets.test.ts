@@ -17,6 +17,8 @@ const EXPECTED_EDGES = [
     `${from}->redis:${PORTS.redis}/TCP`,
     `${from}->rabbitmq:${PORTS.rabbitmq}/TCP`,
   ]),
+  // Only the api reads queue depths from RabbitMQ's management API.
+  `api->rabbitmq:${PORTS.rabbitmqManagement}/TCP`,
   `migrate->postgres:${PORTS.postgres}/TCP`,
   // prod's RabbitMQ is a three-node cluster: epmd, distribution and the CLI tools' range.
   "rabbitmq->rabbitmq:4369/TCP",

@@ -17,6 +17,10 @@ describe("NetworkPolicies", () => {
     expect(edges.ingress.has("worker->postgres:5432/TCP")).toBe(true);
     expect(edges.egress.has("worker->postgres:5432/TCP")).toBe(true);
     expect(edges.ingress.has("ingress->api:8080/TCP")).toBe(true);
+    // RabbitMQ's management API: the api reads unacked counts there; the worker has no business on it.
+    for (const side of [edges.ingress, edges.egress]) {
+      expect([...side].filter((e) => e.includes(":15672/"))).toEqual(["api->rabbitmq:15672/TCP"]);
+    }
     // prod's RabbitMQ is a cluster: its nodes resolve each other by name.
     expect([...edges.dns].sort()).toEqual(["api", "migrate", "rabbitmq", "worker"]);
   });

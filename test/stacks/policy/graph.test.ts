@@ -16,7 +16,7 @@ describe("topologyGraph (Kubernetes)", () => {
   it("draws exactly the connections both sides' policies allow", () => {
     expect(edges(topologyGraph(synth.copy("prod")))).toEqual(
       [
-        "api->postgres:5432", "api->rabbitmq:5672", "api->redis:6379", "migrate->postgres:5432", "worker->postgres:5432", "worker->rabbitmq:5672", "worker->redis:6379",
+        "api->postgres:5432", "api->rabbitmq:5672,15672", "api->redis:6379", "migrate->postgres:5432", "worker->postgres:5432", "worker->rabbitmq:5672", "worker->redis:6379",
         // prod's RabbitMQ cluster: its nodes reach each other on epmd and distribution.
         "rabbitmq->rabbitmq:4369,25672",
       ].sort(),
