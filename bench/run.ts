@@ -15,7 +15,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { jobsOptionsFromArgs, runJobsBench, type JobsResult } from "./jobs.js";
+import { jobsOptionsFromArgs, runJobsBench, summaryLines, type JobsResult } from "./jobs.js";
 import { machineInfo, ROOT, stopAllChildren } from "./lib/env.js";
 import { renderReport, type Stored } from "./lib/render.js";
 import { runSearchBench, searchOptionsFromArgs, type SearchResult } from "./search.js";
@@ -76,7 +76,10 @@ async function main(): Promise<void> {
   const report = renderReport(read<SynthResult>("synth"), read<JobsResult>("jobs"), read<SearchResult>("search")) + renderStorage(read<StorageResult>("storage"));
   writeFileSync(path.join(RESULTS, "README.md"), report);
   console.log(`\n${report}`);
-  console.log(`written: bench/results/README.md and the JSON files beside it`);
+  console.log(`written: bench/results/README.md and the JSON files beside it\n`);
+  // Last: one line per scenario of the job benchmark (from this run, or the stored one).
+  const jobs = read<JobsResult>("jobs");
+  if (jobs) for (const line of summaryLines(jobs.result)) console.log(line);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

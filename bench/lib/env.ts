@@ -70,9 +70,18 @@ export interface Child {
 
 const live = new Set<Child>();
 
+/**
+ * `BENCH_CPU_PROF=<dir>`: every child also writes a V8 CPU profile to `<dir>/<name>.cpuprofile`
+ * when it exits (`node --cpu-prof`); `npx tsx bench/lib/profile-top.ts <file>` prints its top.
+ */
+function profileFlags(name: string): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name.replace(/[^a-z0-9-]+/gi, "-")}.cpuprofile`] : [];
+}
+
 /** Spawns `node --import tsx <script>` from the repository root, with exactly `env` plus PATH/HOME. */
 export function spawnTsx(name: string, script: string, args: readonly string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", path.resolve(ROOT, script), ...args], {
+  const child = spawn(process.execPath, [...profileFlags(name), "--import", "tsx", path.resolve(ROOT, script), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "pipe", "pipe"],
