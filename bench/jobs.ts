@@ -1,7 +1,7 @@
 /**
  * Throughput of jobstack vs BullMQ vs graphile-worker on this machine, side by side in one run.
  *
- *   npx tsx bench/jobs.ts [--quick] [--reps N] [--noop N] [--hash N] [--async-commit] [--no-retention]
+ *   npx tsx bench/jobs.ts [--quick] [--reps N] [--noop N] [--hash N] [--batch N] [--workers N] [--async-commit] [--no-retention]
  *
  * Every system gets the same job count, the same handlers (jobstack's builtins), the same total
  * concurrency (2 worker processes × 8) and the same client: one enqueue call per job, at most 32
@@ -218,6 +218,7 @@ export function jobsOptionsFromArgs(quick: boolean): Omit<JobsOptions, "log"> {
       batch: Number(argValue("--batch") ?? (quick ? 2000 : 10_000)),
     },
     warmup: quick ? 100 : 200,
+    ...(argValue("--workers") !== undefined && { workers: Number(argValue("--workers")) }),
     asyncCommit: process.argv.includes("--async-commit"),
     // The retention variant doubles a quick run's length; a full run keeps it.
     retention: !process.argv.includes("--no-retention") && !quick,
