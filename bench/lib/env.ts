@@ -71,12 +71,13 @@ export interface Child {
 const live = new Set<Child>();
 
 /**
- * `BENCH_CPU_PROF=<dir>`: every child also writes a V8 CPU profile to `<dir>/<name>.cpuprofile`
- * when it exits (`node --cpu-prof`); `npx tsx bench/lib/profile-top.ts <file>` prints its top.
+ * `BENCH_CPU_PROF=<dir>`: every child also writes V8 CPU profiles to `<dir>/<name>/` when it exits
+ * (`node --cpu-prof`): one file per thread, since tsx's loader runs in a worker thread of its own
+ * (the largest file is the main thread). `npx tsx bench/lib/profile-top.ts <file>` prints the top.
  */
 function profileFlags(name: string): string[] {
   const dir = process.env.BENCH_CPU_PROF;
-  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name.replace(/[^a-z0-9-]+/gi, "-")}.cpuprofile`] : [];
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(dir, name.replace(/[^a-z0-9-]+/gi, "-"))}`] : [];
 }
 
 /** Spawns `node --import tsx <script>` from the repository root, with exactly `env` plus PATH/HOME. */
