@@ -50,13 +50,21 @@ export function renderSynth(result: SynthResult): string {
 }
 
 /** Markdown: per workload, absolute numbers and ratios vs jobstack over HTTP. */
+/** How a workload was enqueued: one call per job, or bulk calls (bench/jobs.ts measure()). */
+function enqueueing(job: object, inFlight: number): string {
+  if ("batchSize" in job && typeof job.batchSize === "number") {
+    return `bulk calls of ${job.batchSize} jobs, ${Math.max(1, Math.floor(inFlight / 8))} in flight`;
+  }
+  return `${inFlight} enqueues in flight`;
+}
+
 export function renderJobs(result: JobsResult): string {
   const s = result.settings;
   const parts: string[] = [];
   for (const w of result.workloads) {
     const payload = JSON.stringify(w.job.payload);
     parts.push(
-      `**${w.workload}** — ${w.count.toLocaleString("en-US")} \`${w.job.type}\` jobs (payload \`${payload}\`), ${s.workers} workers × ${s.concurrency}, ${s.inFlight} enqueues in flight, ${s.reps} interleaved runs each; ratios vs ${w.baseline}`,
+      `**${w.workload}** — ${w.count.toLocaleString("en-US")} \`${w.job.type}\` jobs (payload \`${payload}\`), ${s.workers} workers × ${s.concurrency}, ${enqueueing(w.job, s.inFlight)}, ${s.reps} interleaved runs each; ratios vs ${w.baseline}`,
       "",
       markdownTable(
         ["system", "jobs/s (median)", "jobs/s range", "throughput vs jobstack", "drain (median)", "enqueue (median)", "enqueue vs jobstack", "failed"],
