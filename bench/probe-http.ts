@@ -2,7 +2,8 @@
  * A probe of the jobstack api alone: one deployment (api + 2 workers, as in bench/jobs.ts), then
  * the latency and rate of a few requests at 1 and at 32 in flight, from a keep-alive pool:
  * `GET /healthz` (HTTP alone), `POST /jobs` with an unknown type (parsing, auth, validation, a
- * 400), `GET /jobs/:id` of a missing job (cache miss, one query, a 404), and a real submission.
+ * 400), `GET /jobs/:id` of a missing job (cache miss, one query, a 404), and a real submission;
+ * then the latency of `GET /jobs/:id` (warm cache) while submissions keep the workers busy.
  * With BENCH_CPU_PROF=<dir> each process also writes its CPU profile (bench/lib/env.ts):
  *
  *   BENCH_CPU_PROF=/tmp/prof npx tsx bench/probe-http.ts
@@ -35,6 +36,30 @@ try {
       console.log(`${label} inFlight=${inFlight}: ${((ms / n) * inFlight).toFixed(2)} ms per call, ${((n / ms) * 1000).toFixed(0)}/s`);
     }
   }
+  // GET /jobs/:id of one job (its cache entry warm) while 3,000 submissions at 32 in flight keep
+  // the workers at full speed: the status read's latency under load (issue 12's p99 target).
+  const res = await http.request({ method: "POST", path: "/jobs", headers, body: JSON.stringify({ type: "noop", payload: {} }) });
+  const { id } = (await res.body.json()) as { id: string };
+  await (await http.request({ method: "GET", path: `/jobs/${id}`, headers })).body.text();
+  let loading = true;
+  const load = pooled(3000, 32, async () => {
+    const r = await http.request({ method: "POST", path: "/jobs", headers, body: JSON.stringify({ type: "noop", payload: {} }) });
+    await r.body.text();
+  }).finally(() => (loading = false));
+  const reads: number[] = [];
+  const sources = new Map<string, number>();
+  while (loading) {
+    const t0 = performance.now();
+    const r = await http.request({ method: "GET", path: `/jobs/${id}`, headers });
+    await r.body.text();
+    reads.push(performance.now() - t0);
+    const source = String(r.headers["x-jobstack-source"]);
+    sources.set(source, (sources.get(source) ?? 0) + 1);
+  }
+  await load;
+  reads.sort((a, b) => a - b);
+  const q = (p: number) => reads[Math.min(reads.length - 1, Math.floor(p * reads.length))]!.toFixed(2);
+  console.log(`GET /jobs/:id under load: ${reads.length} reads, p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms; from ${[...sources].map(([k, v]) => `${k} ${v}`).join(", ")}`);
 } finally {
   await http.close();
   await js.teardown();
