@@ -84,13 +84,17 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   // Ctrl-C: stop the children; the benches' finally blocks drop their databases and queues.
+  // SIGTERM too (`timeout`, CI cancelling a job): without it the children outlived the run and
+  // its databases, queues and keys stayed behind.
   let interrupted = false;
-  process.on("SIGINT", () => {
+  const interrupt = (signal: NodeJS.Signals) => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    console.error("interrupted: stopping child processes (again to exit at once)");
+    console.error(`${signal}: stopping child processes (again to exit at once)`);
     void stopAllChildren(2_000);
-  });
+  };
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", interrupt);
   main().catch(async (err: unknown) => {
     console.error(err);
     await stopAllChildren(2_000);
