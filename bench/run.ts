@@ -15,7 +15,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { jobsOptionsFromArgs, runJobsBench, type JobsResult } from "./jobs.js";
+import { jobsOptionsFromArgs, runJobsBench, summaryLines, type JobsResult } from "./jobs.js";
 import { machineInfo, ROOT, stopAllChildren } from "./lib/env.js";
 import { renderReport, type Stored } from "./lib/render.js";
 import { runSearchBench, searchOptionsFromArgs, type SearchResult } from "./search.js";
@@ -45,7 +45,9 @@ async function main(): Promise<void> {
   const only = argValue("--only");
   const BENCHES = ["synth", "jobs", "search", "storage"];
   if (only !== undefined && !BENCHES.includes(only)) throw new Error(`--only takes ${BENCHES.join(", ")}, not ${only}`);
-  const selected = (name: string) => only === undefined || only === name;
+  // --render-only rewrites README.md from the stored results without running anything.
+  const renderOnly = process.argv.includes("--render-only");
+  const selected = (name: string) => !renderOnly && (only === undefined || only === name);
   const log = (line: string) => console.log(line);
 
   if (selected("storage")) {
@@ -76,18 +78,25 @@ async function main(): Promise<void> {
   const report = renderReport(read<SynthResult>("synth"), read<JobsResult>("jobs"), read<SearchResult>("search")) + renderStorage(read<StorageResult>("storage"));
   writeFileSync(path.join(RESULTS, "README.md"), report);
   console.log(`\n${report}`);
-  console.log(`written: bench/results/README.md and the JSON files beside it`);
+  console.log(`written: bench/results/README.md and the JSON files beside it\n`);
+  // Last: one line per scenario of the job benchmark (from this run, or the stored one).
+  const jobs = read<JobsResult>("jobs");
+  if (jobs) for (const line of summaryLines(jobs.result)) console.log(line);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   // Ctrl-C: stop the children; the benches' finally blocks drop their databases and queues.
+  // SIGTERM too (`timeout`, CI cancelling a job): without it the children outlived the run and
+  // its databases, queues and keys stayed behind.
   let interrupted = false;
-  process.on("SIGINT", () => {
+  const interrupt = (signal: NodeJS.Signals) => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    console.error("interrupted: stopping child processes (again to exit at once)");
+    console.error(`${signal}: stopping child processes (again to exit at once)`);
     void stopAllChildren(2_000);
-  });
+  };
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", interrupt);
   main().catch(async (err: unknown) => {
     console.error(err);
     await stopAllChildren(2_000);

@@ -17,10 +17,14 @@ export async function runBuiltin(type: string, payload: unknown, jobId: string, 
   return handler.run(checked.payload, ctx);
 }
 
-/** The payload of each benchmark workload. */
+/**
+ * The payload of each benchmark workload. `batch` is noop jobs enqueued with each system's bulk
+ * call, `batchSize` jobs a call.
+ */
 export const WORKLOADS = {
   noop: { type: "noop", payload: {} },
   hash: { type: "hash", payload: { rounds: 1000 } },
+  batch: { type: "noop", payload: {}, batchSize: 100 },
 } as const;
 
 export type WorkloadName = keyof typeof WORKLOADS;

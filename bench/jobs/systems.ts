@@ -4,13 +4,15 @@
  *   jobstack         services/api/main.ts + 2 × services/worker/main.ts, real processes, configured
  *                    only by the environment variables of design §4. Postgres (own database),
  *                    RabbitMQ (own quorum queue, publisher confirms), Redis cache (bench DB index).
- *                    Enqueued either over HTTP (`POST /jobs` with the bearer token: the honest path)
- *                    or "direct": the API's own code path in this process (repo.submit, cache.put,
- *                    dispatchJob), which leaves out HTTP and the API process.
- *   bullmq           2 × bench/jobs/bullmq-worker.ts; Queue.add per job; Redis (bench DB index,
- *                    own key prefix); completed jobs kept (BullMQ's default).
- *   graphile-worker  2 × bench/jobs/graphile-worker.ts; WorkerUtils.addJob per job; Postgres
- *                    (own database); default settings (LISTEN/NOTIFY).
+ *                    Enqueued either over HTTP (`POST /jobs` with the bearer token: the honest path;
+ *                    keep-alive connections from undici's Pool) or "direct": the API's own code path
+ *                    in this process (repo.submit, then cache.put and dispatchJob), which leaves out
+ *                    HTTP and the API process. Bulk: `POST /jobs/batch`, or repo.submitBatch.
+ *   bullmq           2 × bench/jobs/bullmq-worker.ts; Queue.add per job, Queue.addBulk in bulk;
+ *                    Redis (bench DB index, own key prefix); completed jobs kept (BullMQ's default).
+ *   graphile-worker  2 × bench/jobs/graphile-worker.ts; WorkerUtils.addJob per job, addJobs in
+ *                    bulk; Postgres (own database); the throughput settings of graphile's
+ *                    performance page (local queue of 500, batched completions; see that file).
  *
  * Completion is read from each system's own store: jobstack's `jobs` table, BullMQ's job counts,
  * graphile's job table (it deletes a job when it succeeds).
@@ -27,6 +29,7 @@ import { dispatchJob } from "../../services/core/dispatch.js";
 import { migrate } from "../../services/migrations/migrate.js";
 import { listenerPid, type CpuAttribution } from "../lib/cpu.js";
 import { pooled } from "../lib/pool.js";
+import { Pool as HttpPool } from "undici";
 import { AMQP_PORT, AMQP_URL, freePort, PG_ADMIN_URL, REDIS_DB, REDIS_HOST, REDIS_PORT, spawnTsx, waitFor, type Child } from "../lib/env.js";
 
 export interface JobSpec {
@@ -43,8 +46,15 @@ export interface JobSystem {
   readonly name: string;
   /** Creates the system's state and starts its processes; resolves once every worker is consuming. */
   setup(): Promise<void>;
+  /** Short name of the summary line (`jobstack-http`, `bullmq`, …). */
+  readonly key: string;
   /** Enqueues `count` jobs with at most `inFlight` enqueue calls outstanding; resolves when every one is acknowledged. */
   enqueue(job: JobSpec, count: number, inFlight: number): Promise<void>;
+  /**
+   * Enqueues `count` jobs in calls of `batchSize` jobs each (the system's bulk call: POST
+   * /jobs/batch, addBulk, addJobs), at most `inFlight` calls outstanding.
+   */
+  enqueueBatch(job: JobSpec, count: number, batchSize: number, inFlight: number): Promise<void>;
   /** Jobs finished since the last reset. */
   progress(): Promise<Progress>;
   /** Forgets finished jobs (between runs, with the workers idle). */
@@ -71,8 +81,22 @@ const pidsOf = (children: readonly (Child | null)[]) => children.flatMap((c) => 
 
 const runId = () => randomBytes(5).toString("hex");
 
+/**
+ * A pg client that survives its database being dropped under it (teardown drops databases
+ * `with (force)`, which terminates every connection): without an 'error' listener, the
+ * terminated connection's error event would end the benchmark with exit 1.
+ */
+function survivingClient(connectionString: string): pg.Client {
+  const c = new pg.Client({ connectionString });
+  c.on("error", () => undefined);
+  return c;
+}
+
+/** Splits `count` into calls of at most `size`: the sizes of each bulk call. */
+const chunks = (count: number, size: number) => Array.from({ length: Math.ceil(count / size) }, (_, i) => Math.min(size, count - i * size));
+
 async function adminQuery(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  const c = survivingClient(PG_ADMIN_URL);
   await c.connect();
   try {
     await c.query(sql);
@@ -139,6 +163,7 @@ export class Jobstack {
   private api: Child | null = null;
   private workers: Child[] = [];
   private admin: pg.Client | null = null;
+  private http: HttpPool | null = null;
   private deps: Dependencies | null = null;
   private started: Promise<void> | null = null;
   private tornDown: Promise<void> | null = null;
@@ -190,7 +215,7 @@ export class Jobstack {
       this.url = await createDatabase(this.database);
       if (this.options.asyncCommit) await adminQuery(`alter database ${this.database} set synchronous_commit = off`);
       await migrate(this.url);
-      this.admin = new pg.Client({ connectionString: this.url });
+      this.admin = survivingClient(this.url);
       await this.admin.connect();
       this.port = await freePort();
       this.api = spawnTsx("jobstack api", "services/api/main.ts", [], this.env({ PORT: String(this.port), API_TOKEN: this.token }));
@@ -220,36 +245,62 @@ export class Jobstack {
       } finally {
         await conn.close();
       }
+      this.http = new HttpPool(base, { connections: 256, keepAliveTimeout: 60_000 });
       // The "direct" path: the API's own dependencies, opened in this process.
       this.deps = await openDependencies(loadServiceConfig("api", this.env({ API_TOKEN: this.token })));
     })());
   }
 
   view(mode: JobstackEnqueue): JobSystem {
-    const base = () => `http://127.0.0.1:${this.port}`;
+    const headers = () => ({ authorization: `Bearer ${this.token}`, "content-type": "application/json" });
+    // Keep-alive connections from a pool (undici's Pool, as autocannon-style clients do): one
+    // TCP connection per request in flight, reused, so the client measures the api, not its own
+    // connection set-up.
+    const post = async (path: string, body: string) => {
+      const res = await this.http!.request({ method: "POST", path, headers: headers(), body });
+      const text = await res.body.text();
+      if (res.statusCode !== 202) throw new Error(`POST ${path} answered ${res.statusCode}: ${text}`);
+    };
     const enqueueHttp = async (job: JobSpec, count: number, inFlight: number) => {
       const body = JSON.stringify({ type: job.type, payload: job.payload });
-      const headers = { authorization: `Bearer ${this.token}`, "content-type": "application/json" };
-      await pooled(count, inFlight, async () => {
-        const res = await fetch(`${base()}/jobs`, { method: "POST", headers, body });
-        if (res.status !== 202) throw new Error(`POST /jobs answered ${res.status}: ${await res.text()}`);
-        await res.arrayBuffer();
-      });
+      await pooled(count, inFlight, () => post("/jobs", body));
     };
-    // Exactly what POST /jobs does after validation (services/api/routes/jobs.ts).
+    const enqueueHttpBatch = async (job: JobSpec, count: number, batchSize: number, inFlight: number) => {
+      const sizes = chunks(count, batchSize);
+      await pooled(sizes.length, inFlight, (i) =>
+        post("/jobs/batch", JSON.stringify({ jobs: Array.from({ length: sizes[i]! }, () => ({ type: job.type, payload: job.payload })) })),
+      );
+    };
+    // Exactly what POST /jobs does after validation (services/api/routes/jobs.ts): commit, then
+    // the cache write and the confirmed publish side by side.
     const enqueueDirect = async (job: JobSpec, count: number, inFlight: number) => {
       const { repo, cache, queue } = this.deps!;
       await pooled(count, inFlight, async () => {
         const { job: created } = await repo.submit({ type: job.type, payload: job.payload });
-        await cache.put(created);
-        const outcome = await dispatchJob(queue, repo, created);
+        const [, outcome] = await Promise.all([cache.put(created), dispatchJob(queue, repo, created)]);
         if (!outcome.dispatched) throw new Error(`dispatch failed: ${outcome.error?.message}`);
+      });
+    };
+    // What POST /jobs/batch does after validation: one transaction for the batch, then every
+    // job's cache write and publish.
+    const enqueueDirectBatch = async (job: JobSpec, count: number, batchSize: number, inFlight: number) => {
+      const { repo, cache, queue } = this.deps!;
+      const sizes = chunks(count, batchSize);
+      await pooled(sizes.length, inFlight, async (i) => {
+        const submitted = await repo.submitBatch(Array.from({ length: sizes[i]! }, () => ({ type: job.type, payload: job.payload })));
+        if (!submitted.ok) throw new Error(`submitBatch refused: ${submitted.conflicts.length} conflicts`);
+        const jobs = submitted.results.map((r) => r.job);
+        const [, outcomes] = await Promise.all([cache.putMany(jobs), Promise.all(jobs.map((j) => dispatchJob(queue, repo, j)))]);
+        const failed = outcomes.find((o) => !o.dispatched);
+        if (failed) throw new Error(`dispatch failed: ${failed.error?.message}`);
       });
     };
     return {
       name: mode === "http" ? `jobstack (HTTP API${this.label})` : `jobstack (direct${this.label})`,
+      key: `jobstack-${mode}${this.options.asyncCommit ? "-async-commit" : ""}${this.options.retentionSeconds !== undefined ? "-retention" : ""}`,
       setup: () => this.setup(),
       enqueue: mode === "http" ? enqueueHttp : enqueueDirect,
+      enqueueBatch: mode === "http" ? enqueueHttpBatch : enqueueDirectBatch,
       progress: async () => {
         // With retention running, finished jobs leave `jobs` during the run; their audit rows
         // stay (partitions are dropped by the day), so count the final transitions instead.
@@ -281,6 +332,7 @@ export class Jobstack {
           errors.push(err);
         }
       };
+      await attempt(async () => this.http?.close());
       await attempt(async () => this.deps?.close());
       await attempt(() => Promise.all([this.api, ...this.workers].map((c) => c?.stop())));
       await attempt(async () => this.admin?.end());
@@ -308,6 +360,7 @@ export class Jobstack {
 
 export class BullmqSystem implements JobSystem {
   readonly name = "BullMQ";
+  readonly key = "bullmq";
   private readonly id = runId();
   private readonly queueName = "bench";
   private readonly prefix = `jobstack_bench_bull_${this.id}`;
@@ -322,6 +375,8 @@ export class BullmqSystem implements JobSystem {
       connection: { host: REDIS_HOST, port: REDIS_PORT, db: REDIS_DB },
       prefix: this.prefix,
     });
+    // Survive its own teardown (obliterate, close) and a blip of the shared Redis.
+    this.queue.on("error", () => undefined);
     await this.queue.waitUntilReady();
     for (let i = 1; i <= this.options.workers; i++) {
       this.workers.push(
@@ -340,6 +395,15 @@ export class BullmqSystem implements JobSystem {
     const q = this.queue!;
     await pooled(count, inFlight, async () => {
       await q.add(job.type, job.payload);
+    });
+  }
+
+  /** BullMQ's bulk call: `addBulk` (one Redis MULTI per call). */
+  async enqueueBatch(job: JobSpec, count: number, batchSize: number, inFlight: number): Promise<void> {
+    const q = this.queue!;
+    const sizes = chunks(count, batchSize);
+    await pooled(sizes.length, inFlight, async (i) => {
+      await q.addBulk(Array.from({ length: sizes[i]! }, () => ({ name: job.type, data: job.payload })));
     });
   }
 
@@ -378,9 +442,12 @@ export class BullmqSystem implements JobSystem {
 
 export class GraphileSystem implements JobSystem {
   readonly name = "graphile-worker";
+  readonly key = "graphile-worker";
   private readonly database = `jobstack_bench_gw_${runId()}`;
   private url = "";
   private utils: WorkerUtils | null = null;
+  /** The pool WorkerUtils uses: ours, so it has an 'error' listener when teardown drops its database. */
+  private pool: pg.Pool | null = null;
   private admin: pg.Client | null = null;
   private workers: Child[] = [];
   private tornDown: Promise<void> | null = null;
@@ -390,8 +457,12 @@ export class GraphileSystem implements JobSystem {
   async setup(): Promise<void> {
     this.url = await createDatabase(this.database);
     await runMigrations({ connectionString: this.url, logger: undefined });
-    this.utils = await makeWorkerUtils({ connectionString: this.url });
-    this.admin = new pg.Client({ connectionString: this.url });
+    this.pool = new pg.Pool({ connectionString: this.url, max: 10 });
+    this.pool.on("error", () => undefined);
+    // graphile asks for a handler on every client too (err.red/wpeh): an idle client's error.
+    this.pool.on("connect", (client) => client.on("error", () => undefined));
+    this.utils = await makeWorkerUtils({ pgPool: this.pool });
+    this.admin = survivingClient(this.url);
     await this.admin.connect();
     for (let i = 1; i <= this.options.workers; i++) {
       this.workers.push(
@@ -409,6 +480,16 @@ export class GraphileSystem implements JobSystem {
     await pooled(count, inFlight, async () => {
       await utils.addJob(job.type, job.payload);
       this.enqueuedSinceReset++;
+    });
+  }
+
+  /** graphile's bulk call: `addJobs` (one statement per call). */
+  async enqueueBatch(job: JobSpec, count: number, batchSize: number, inFlight: number): Promise<void> {
+    const utils = this.utils!;
+    const sizes = chunks(count, batchSize);
+    await pooled(sizes.length, inFlight, async (i) => {
+      await utils.addJobs(Array.from({ length: sizes[i]! }, () => ({ identifier: job.type, payload: job.payload })));
+      this.enqueuedSinceReset += sizes[i]!;
     });
   }
 
@@ -444,6 +525,7 @@ export class GraphileSystem implements JobSystem {
       await Promise.resolve()
         .then(() => this.utils?.release())
         .catch((e: unknown) => errors.push(e));
+      await this.pool?.end().catch((e: unknown) => errors.push(e));
       await this.admin?.end().catch((e: unknown) => errors.push(e));
       await dropDatabase(this.database).catch((e: unknown) => errors.push(e));
       if (errors.length > 0) throw new AggregateError(errors, "graphile teardown failed");

@@ -70,9 +70,19 @@ export interface Child {
 
 const live = new Set<Child>();
 
+/**
+ * `BENCH_CPU_PROF=<dir>`: every child also writes V8 CPU profiles to `<dir>/<name>/` when it exits
+ * (`node --cpu-prof`): one file per thread, since tsx's loader runs in a worker thread of its own
+ * (the largest file is the main thread). `npx tsx bench/lib/profile-top.ts <file>` prints the top.
+ */
+function profileFlags(name: string): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(dir, name.replace(/[^a-z0-9-]+/gi, "-"))}`] : [];
+}
+
 /** Spawns `node --import tsx <script>` from the repository root, with exactly `env` plus PATH/HOME. */
 export function spawnTsx(name: string, script: string, args: readonly string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", path.resolve(ROOT, script), ...args], {
+  const child = spawn(process.execPath, [...profileFlags(name), "--import", "tsx", path.resolve(ROOT, script), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "pipe", "pipe"],

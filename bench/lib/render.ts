@@ -5,6 +5,7 @@ import type { JobsResult } from "../jobs.js";
 import type { SearchResult } from "../search.js";
 import type { SynthResult } from "../synth.js";
 import type { MachineInfo } from "./env.js";
+import { renderTargets } from "./targets.js";
 import { formatMiB, formatMs, formatMsFine, formatRate, formatRatio, markdownTable, type Summary } from "./stats.js";
 
 /** One results file, bench/results/<name>.json. */
@@ -49,13 +50,21 @@ export function renderSynth(result: SynthResult): string {
 }
 
 /** Markdown: per workload, absolute numbers and ratios vs jobstack over HTTP. */
+/** How a workload was enqueued: one call per job, or bulk calls (bench/jobs.ts measure()). */
+function enqueueing(job: object, inFlight: number): string {
+  if ("batchSize" in job && typeof job.batchSize === "number") {
+    return `bulk calls of ${job.batchSize} jobs, ${Math.max(1, Math.floor(inFlight / 8))} in flight`;
+  }
+  return `${inFlight} enqueues in flight`;
+}
+
 export function renderJobs(result: JobsResult): string {
   const s = result.settings;
   const parts: string[] = [];
   for (const w of result.workloads) {
     const payload = JSON.stringify(w.job.payload);
     parts.push(
-      `**${w.workload}** — ${w.count.toLocaleString("en-US")} \`${w.job.type}\` jobs (payload \`${payload}\`), ${s.workers} workers × ${s.concurrency}, ${s.inFlight} enqueues in flight, ${s.reps} interleaved runs each; ratios vs ${w.baseline}`,
+      `**${w.workload}** — ${w.count.toLocaleString("en-US")} \`${w.job.type}\` jobs (payload \`${payload}\`), ${s.workers} workers × ${s.concurrency}, ${enqueueing(w.job, s.inFlight)}, ${s.reps} interleaved runs each; ratios vs ${w.baseline}`,
       "",
       markdownTable(
         ["system", "jobs/s (median)", "jobs/s range", "throughput vs jobstack", "drain (median)", "enqueue (median)", "enqueue vs jobstack", "failed"],
@@ -139,6 +148,7 @@ export function renderReport(synth: Stored<SynthResult> | null, jobs: Stored<Job
     "machine: read the ratios first, and the ranges before trusting a small difference.",
     "",
   ];
+  if (jobs) out.push(renderTargets(jobs.result, jobs.quick));
   if (jobs) {
     out.push(
       "## Job throughput: jobstack vs BullMQ vs graphile-worker (`bench/jobs.ts`)",
@@ -149,8 +159,16 @@ export function renderReport(synth: Stored<SynthResult> | null, jobs: Stored<Job
       "store (jobstack's `jobs` table, BullMQ's job counts, graphile's job table), polled every 25 ms.",
       "Each system: 2 worker processes × concurrency 8, the same handlers (jobstack's builtins), one",
       "enqueue call per job with 32 outstanding. jobstack runs its real processes (api + 2 workers);",
-      "\"HTTP API\" enqueues with `POST /jobs`, \"direct\" runs the API's code path (insert + audit row,",
-      "cache write, publish with confirm, mark dispatched) inside the benchmark process.",
+      "\"HTTP API\" enqueues with `POST /jobs` (keep-alive connections from undici's `Pool`), \"direct\"",
+      "runs the API's code path (insert + audit row, then cache write and publish with confirm, mark",
+      "dispatched) inside the benchmark process. **batch** enqueues the same noop jobs with each",
+      "system's bulk call, 100 jobs a call, 4 calls in flight: `POST /jobs/batch` (HTTP) or",
+      "`repo.submitBatch` (direct), BullMQ's `Queue.addBulk`, graphile's `addJobs`.",
+      "The peers run with the throughput settings their documentation gives: graphile-worker with the",
+      "configuration of its performance page (`localQueue: { size: 500 }`, `completeJobBatchDelay: 0`,",
+      "`failJobBatchDelay: 0`); BullMQ with its defaults plus `maxRetriesPerRequest: null` on the",
+      "worker's connection (its production guide), bulk adds through `addBulk`. Concurrency is the",
+      "same for every system (2 processes × 8).",
       "Throughput ratio > 1 means faster than jobstack over HTTP; enqueue ratio < 1 means faster.",
       "CPU per job is user + system time read from /proc over each run: the system's own processes",
       "(workers, api), the Postgres backends of its own database, the shared RabbitMQ and Redis servers",

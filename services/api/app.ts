@@ -4,7 +4,7 @@
  * The caller owns the dependencies (see `main.ts` and the tests) and calls `listen`/`close`.
  * Closing the app does not close the dependencies: whoever opened them closes them.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "../core/logger.js";
 import type { ApiDeps } from "./deps.js";
 import { errorHandler, notFoundHandler } from "./http-errors.js";
@@ -55,7 +55,17 @@ export function buildApp(deps: ApiDeps, config: ApiAppConfig): FastifyInstance {
     // keep-alive sockets hold `close()` open.
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    // fastify logs two lines per request at info ("incoming request", "request completed"): at
+    // thousands of requests a second, writing them was the api's largest single cost in its CPU
+    // profile (bench/results/README.md). Errors are still logged (http-errors.ts); one line per
+    // request comes back at debug (below).
+    logController: new LogController({ disableRequestLogging: true }),
   });
+  if (config.logger && config.logger.isLevelEnabled("debug")) {
+    app.addHook("onResponse", async (request, reply) => {
+      request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime }, "request");
+    });
+  }
 
   // JSON only: fastify also parses text/plain by default, which this API never accepts.
   // Anything else with a body is answered 415 by fastify.

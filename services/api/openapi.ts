@@ -9,7 +9,7 @@
  * and that every route described here exists.
  */
 import { z } from "zod";
-import { JobIdParams, SubmitJobBody } from "./schemas.js";
+import { JobIdParams, MAX_BATCH_JOBS, SubmitJobBody, SubmitJobsBody } from "./schemas.js";
 import { UI_FILES, type UiFile } from "./routes/ui.js";
 import { BulkCancelBody, BulkRetryBody, SearchJobsQuery } from "./operate-schemas.js";
 import {
@@ -20,6 +20,7 @@ import {
   JobViewSchema,
   ReadinessSchema,
   SearchPageSchema,
+  SubmitBatchResultSchema,
   StatsSchema,
   TransitionViewSchema,
 } from "./response-schemas.js";
@@ -68,6 +69,24 @@ export const ROUTES: readonly RouteDoc[] = [
       202: JOB,
       400: err("Bad body, a type no handler is registered for, or a payload its handler refuses."),
       409: err("The idempotencyKey was used for a different request."),
+      413: err("Body over the limit."),
+      415: err("Not JSON."),
+    },
+  },
+  {
+    method: "POST",
+    url: "/jobs/batch",
+    operationId: "submitJobs",
+    summary: `Submit up to ${MAX_BATCH_JOBS} jobs at once`,
+    description:
+      "All or nothing: every item is checked as `POST /jobs` checks its body, and one invalid item is a 400 whose details name it (`jobs.<index>.<field>`), with nothing stored. The jobs are committed in one transaction, each with its audit row, then published. An item whose `idempotencyKey` was used before (by an earlier request, or an earlier item of this batch) answers that first job with `created: false`; if it differs from the request that first used the key, the whole batch is a 409 naming the items, and nothing is stored.",
+    tag: "jobs",
+    access: "submit",
+    body: SubmitJobsBody,
+    answers: {
+      202: { description: "Every item, in request order.", body: SubmitBatchResultSchema },
+      400: err("Bad body, more than the limit of jobs, or an item with an unknown type or a payload its handler refuses; `details` names each bad item."),
+      409: err("An item's idempotencyKey was used for a different request; nothing was stored."),
       413: err("Body over the limit."),
       415: err("Not JSON."),
     },

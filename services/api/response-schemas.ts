@@ -107,6 +107,19 @@ export const StatsSchema = z
   })
   .meta({ id: "Stats" });
 
+export const SubmitBatchResultSchema = z
+  .object({
+    items: z
+      .array(
+        z.object({
+          job: JobViewSchema,
+          created: z.boolean().meta({ description: "false: the item's idempotencyKey was used before (by an earlier request or an earlier item), and `job` is that first job." }),
+        }),
+      )
+      .meta({ description: "One per submitted item, in request order." }),
+  })
+  .meta({ id: "SubmitBatchResult" });
+
 export const BulkResultSchema = z
   .object({ moved: z.int().min(0).meta({ description: "Jobs moved (each audited)." }) })
   .meta({ id: "BulkResult", examples: [{ moved: 42 }] });

@@ -27,6 +27,26 @@ export const SubmitJobBody = z
   .meta({ examples: [{ type: "sleep", payload: { ms: 500 }, maxAttempts: 3, idempotencyKey: "order-1234-confirmation" }] });
 export type SubmitJobBody = z.infer<typeof SubmitJobBody>;
 
+/** Most jobs one `POST /jobs/batch` may carry. */
+export const MAX_BATCH_JOBS = 1000;
+
+export const SubmitJobsBody = z
+  .strictObject({
+    /** Each item as the body of POST /jobs, with its own idempotencyKey. */
+    jobs: z.array(SubmitJobBody).min(1).max(MAX_BATCH_JOBS),
+  })
+  .meta({
+    examples: [
+      {
+        jobs: [
+          { type: "sleep", payload: { ms: 500 }, idempotencyKey: "order-1234-confirmation" },
+          { type: "noop", idempotencyKey: "order-1234-receipt" },
+        ],
+      },
+    ],
+  });
+export type SubmitJobsBody = z.infer<typeof SubmitJobsBody>;
+
 export const JobIdParams = z.object({ id: z.string().regex(UUID_PATTERN, "must be a UUID") });
 export type JobIdParams = z.infer<typeof JobIdParams>;
 

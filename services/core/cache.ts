@@ -124,6 +124,33 @@ export class JobCache {
     }
   }
 
+  /**
+   * put() for several jobs in one pipeline (one write to the socket, one round trip): a batch
+   * submission's new jobs. Per job, as put() answers; never throws.
+   */
+  async putMany(jobs: readonly Job[]): Promise<(CachePutResult | null)[]> {
+    if (jobs.length === 0) return [];
+    try {
+      const pipeline = this.redis.pipeline();
+      for (const job of jobs) {
+        const ttl = SETTLED.has(job.state) ? this.ttl : this.activeTtl;
+        (pipeline as unknown as RedisWithScripts).jobstackPutIfNewer(this.key(job.id), String(job.version), JSON.stringify(job), String(ttl));
+      }
+      const replies = (await pipeline.exec()) ?? [];
+      return jobs.map((_, i) => {
+        const [err, r] = replies[i] ?? [new Error("no reply"), null];
+        if (err) {
+          this.options.onError?.(coerceError(err), "put");
+          return null;
+        }
+        return r === 1 ? CachePutResult.Written : CachePutResult.Stale;
+      });
+    } catch (err) {
+      this.options.onError?.(coerceError(err), "put");
+      return jobs.map(() => null);
+    }
+  }
+
   /** The cached job, or null on a miss, a damaged entry, or when Redis is unreachable. */
   async get(id: string): Promise<Job | null> {
     try {

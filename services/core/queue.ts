@@ -12,6 +12,7 @@
 
 import { randomUUID } from "node:crypto";
 import amqp from "amqplib";
+import { AckCoalescer } from "./acks.js";
 import { AmqpEndpoints } from "./amqp-endpoints.js";
 import { AmqpLink, destroyConnection, isConnectionGone, type LinkSession } from "./amqp-link.js";
 import { coerceError, TimeoutError, withTimeout } from "./errors.js";
@@ -305,6 +306,7 @@ export class JobQueue {
         (msg) => {
           // null: the broker cancelled the consumer (queue deleted); a new session consumes again.
           if (!msg) return link.reset("consumer cancelled by the broker");
+          acksOf(channel, this.options.onError).delivered(msg);
           void this.deliver(channel, msg);
         },
         { noAck: false },
@@ -405,6 +407,7 @@ export class JobQueue {
     if (jobId === null) {
       // reject without requeue → the queue's dead-letter exchange → <queue>.dead.
       this.options.onDeadLetter?.("unparseable message");
+      acksOf(ch, this.options.onError).forget(msg);
       settle(() => ch.nack(msg, false, false), this.options.onError);
       return;
     }
@@ -418,8 +421,23 @@ export class JobQueue {
     // Give a struggling dependency a moment before the message comes back, instead of spinning
     // through redeliveries while Postgres is down.
     if (disposition === "requeue") await sleep(200);
-    settle(() => (disposition === "ack" ? ch.ack(msg) : ch.nack(msg, false, true)), this.options.onError);
+    const acks = acksOf(ch, this.options.onError);
+    if (disposition === "ack") return acks.ack(msg);
+    acks.forget(msg);
+    settle(() => ch.nack(msg, false, true), this.options.onError);
   }
+}
+
+/**
+ * The ack coalescer of a consumer channel (services/core/acks.ts): jobs that finish together
+ * (their completions share one batched statement) are acked with one `multiple` ack: fewer
+ * frames for the worker to write and the broker to process.
+ */
+const coalescers = new WeakMap<amqp.Channel, AckCoalescer>();
+function acksOf(ch: amqp.Channel, onError?: (err: Error) => void): AckCoalescer {
+  let c = coalescers.get(ch);
+  if (!c) coalescers.set(ch, (c = new AckCoalescer(ch, (fn) => settle(fn, onError))));
+  return c;
 }
 
 /** Acks on a channel that closed meanwhile throw; the broker redelivers those messages anyway. */

@@ -175,21 +175,29 @@ export class Worker {
     const waited = (Date.parse(claimed.job.updatedAt) - Date.parse(claimed.job.runAfter)) / 1000;
     this.o.metrics?.queueWait.observe({ type: claimed.job.type }, Math.max(0, waited));
     // The RUNNING entry is written while the handler starts: the handler does not need it, and
-    // run() waits for it before writing the outcome, so the cache sees the two writes in order.
+    // the outcome's cache write is chained after it (run's tail), so the cache sees the two in order.
     const cached = this.o.cache.put(claimed.job);
     let markDone!: () => void;
     const flight: InFlight = { job: claimed.job, abort: new AbortController(), done: new Promise((r) => (markDone = r)), released: false };
     this.inFlight.set(jobId, flight);
+    let tail: Promise<unknown> = Promise.resolve();
     try {
-      await this.run(flight, cached);
+      ({ tail } = await this.run(flight, cached));
     } finally {
-      this.inFlight.delete(jobId);
-      markDone();
+      // The message is acked as soon as the outcome is committed; the outcome's cache write (the
+      // tail: versioned, so it can never regress a newer entry, and it never rejects) finishes
+      // meanwhile, and only then does the job leave inFlight (drain waits for it).
+      void tail.finally(() => {
+        // A retry of the same job may already be claimed here again: remove only this run.
+        if (this.inFlight.get(jobId) === flight) this.inFlight.delete(jobId);
+        markDone();
+      });
     }
     return "ack";
   }
 
-  private async run(flight: InFlight, cached: Promise<unknown>): Promise<void> {
+  /** Runs the claimed job and records its outcome; resolves to the outcome's cache write (see handle). */
+  private async run(flight: InFlight, cached: Promise<unknown>): Promise<{ readonly tail: Promise<unknown> }> {
     const { job } = flight;
     const started = process.hrtime.bigint();
     const renew = setInterval(() => void this.renew(flight), Math.max(50, Math.floor(this.o.leaseMs / 3)));
@@ -218,8 +226,10 @@ export class Worker {
     } finally {
       clearInterval(renew);
     }
-    await cached; // never rejects: JobCache.put reports failures as null
-    if (flight.released) return;
+    // The RUNNING entry's write (`cached`, which never rejects: JobCache.put reports failures as
+    // null) is not waited for here: the outcome's commit does not depend on it, and the outcome's
+    // cache write is chained after it (the tail), so the cache still sees the two in order.
+    if (flight.released) return { tail: cached };
 
     let outcome: TransitionOutcome | null;
     if (failure === null) {
@@ -235,8 +245,12 @@ export class Worker {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const label = outcome === null ? "unrecorded" : !outcome.ok ? "fenced" : outcome.job.state === "PENDING" ? "retry" : outcome.job.state.toLowerCase();
     this.o.metrics?.jobDuration.observe({ type: job.type, outcome: label }, seconds);
-    if (outcome?.ok) await this.o.cache.put(outcome.job);
-    else if (outcome) this.o.log?.warn({ jobId: job.id, claim: job.claim, reason: outcome.message }, "outcome refused by the fencing check");
+    if (outcome?.ok) {
+      const settled = outcome.job;
+      return { tail: cached.then(() => this.o.cache.put(settled)) };
+    }
+    if (outcome) this.o.log?.warn({ jobId: job.id, claim: job.claim, reason: outcome.message }, "outcome refused by the fencing check");
+    return { tail: cached };
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * docs/services-contract.md is the spec for workers in other languages: its ```sql blocks must be
- * exactly the statements of services/core/jobs/queries.ts, and the Node worker must run no
+ * exactly the statements of services/core/jobs/operations/, and the Node worker must run no
  * statement that the document does not show (one-at-a-time forms documented; the batched `_many`
  * forms are the same moves for several jobs and are a Node optimisation). The second half runs a
  * real in-process worker through every path (complete, retry, permanent failure, unknown type,
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedis, JobCache, PUT_IF_NEWER, waitForRedis } from "../../services/core/cache.js";
 import { createPool } from "../../services/core/db.js";
 import { dispatchJob } from "../../services/core/dispatch.js";
-import * as q from "../../services/core/jobs/queries.js";
+import * as q from "../../services/core/jobs/operations/index.js";
 import { JobRepository } from "../../services/core/jobs/repository.js";
 import { JobQueue } from "../../services/core/queue.js";
 import { createHandlerRegistry } from "../../services/handlers/index.js";
@@ -35,34 +35,34 @@ function documented(): Map<string, string> {
 
 /** What the document must show: the statements a worker runs, one job at a time. */
 const CONTRACT: Record<string, string> = {
-  claim: q.moveJob(q.MOVES.claim, false),
-  "clear-dispatch": q.clearDispatch,
-  "renew-lease": q.renewLease,
-  complete: q.moveJob(q.MOVES.complete, false),
-  "lock-job": q.lockJob,
-  "update-job-and-audit": q.updateJobAndAudit,
-  "ms-until-due": q.msUntilDue,
-  "mark-dispatched": q.markDispatched,
-  release: q.moveJob(q.MOVES.release, false),
-  defer: q.moveJob(q.MOVES.defer, false),
-  "lock-one-expired": q.lockOneExpired,
-  "lock-undispatched": q.lockUndispatched,
-  "stamp-dispatched": q.stampDispatched,
+  claim: q.MOVES.claim.one.text,
+  "clear-dispatch": q.clearDispatch.text,
+  "renew-lease": q.renewLease.text,
+  complete: q.MOVES.complete.one.text,
+  "lock-job": q.lockJob.text,
+  "update-job-and-audit": q.updateJobAndAudit.text,
+  "ms-until-due": q.msUntilDue.text,
+  "mark-dispatched": q.markDispatched.text,
+  release: q.MOVES.release.one.text,
+  defer: q.MOVES.defer.one.text,
+  "lock-one-expired": q.lockOneExpired.text,
+  "lock-undispatched": q.lockUndispatched.text,
+  "stamp-dispatched": q.stampDispatched.text,
   "put-if-newer": PUT_IF_NEWER,
 };
 
 /** The batched forms of documented statements: the same statement over arrays, by document name. */
 const BATCHED_FORM: Record<string, string> = {
-  claim: q.moveJob(q.MOVES.claim, true).trim(),
-  complete: q.moveJob(q.MOVES.complete, true).trim(),
-  release: q.moveJob(q.MOVES.release, true).trim(),
-  defer: q.moveJob(q.MOVES.defer, true).trim(),
-  "mark-dispatched": q.markDispatchedMany.trim(),
+  claim: q.MOVES.claim.many.text.trim(),
+  complete: q.MOVES.complete.many.text.trim(),
+  release: q.MOVES.release.many.text.trim(),
+  defer: q.MOVES.defer.many.text.trim(),
+  "mark-dispatched": q.markDispatchedMany.text.trim(),
 };
 const BATCHED = new Set(Object.values(BATCHED_FORM));
 
 describe("docs/services-contract.md", () => {
-  it("shows every statement a worker runs, exactly as services/core/jobs/queries.ts has it", () => {
+  it("shows every statement a worker runs, exactly as services/core/jobs/operations/ has it", () => {
     const blocks = documented();
     expect([...blocks.keys()].sort()).toEqual(Object.keys(CONTRACT).sort());
     for (const [name, text] of Object.entries(CONTRACT)) expect(blocks.get(name), name).toBe(text.trim());

@@ -6,14 +6,14 @@
  * first and to Postgres on a miss. `JobCache` never throws and its writes are versioned, so a
  * cache outage costs a database read and a late write cannot regress a job's state.
  */
-import { isDeepStrictEqual } from "node:util";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { dispatchJob, dispatchResult } from "../../core/dispatch.js";
-import type { Job, TransitionOutcome } from "../../core/jobs/types.js";
+import { idempotencyConflicts } from "../../core/jobs/repository.js";
+import type { Job, SubmitInput, TransitionOutcome } from "../../core/jobs/types.js";
 import { requireRole } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../http-errors.js";
-import { JobIdParams, parsePart, SubmitJobBody } from "../schemas.js";
+import { JobIdParams, parsePart, SubmitJobBody, SubmitJobsBody, type ValidationIssue } from "../schemas.js";
 import { jobDetailView, jobView, transitionView } from "../views.js";
 
 /** Publishes a committed PENDING job and counts it; never throws (see `jobDispatcher`). */
@@ -55,11 +55,7 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, dispatch: D
     } else {
       // A key reused for a different request is a client bug that would otherwise pass
       // silently (the caller believes a second job exists): refuse it, as payment APIs do.
-      const differs = [
-        job.type !== body.type && "type",
-        !isDeepStrictEqual(job.payload, body.payload ?? {}) && "payload",
-        body.maxAttempts !== undefined && job.maxAttempts !== body.maxAttempts && "maxAttempts",
-      ].filter((f): f is string => f !== false);
+      const differs = idempotencyConflicts(job, { type: body.type, payload: body.payload ?? {}, ...(body.maxAttempts !== undefined && { maxAttempts: body.maxAttempts }) });
       if (differs.length > 0) {
         throw new ApiError(409, "idempotency_key_reused", `idempotencyKey was used for a different request (job ${job.id})`, [
           ...differs.map((path) => ({ part: "body", path, message: "differs from the request that first used this idempotencyKey" })),
@@ -70,6 +66,52 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, dispatch: D
       reply.header("idempotent-replayed", "true");
     }
     return reply.code(202).send(jobView(job));
+  });
+
+  /**
+   * All or nothing (docs/api-access.md): every item is checked like POST /jobs' body first, and
+   * one bad item refuses the batch (400, each bad item named); the jobs are committed in one
+   * transaction (services/core/jobs/repository.ts submitBatch), and an idempotency key reused for
+   * a different request refuses the batch (409) with nothing stored. Then, like POST /jobs, the
+   * new jobs are cached (one Redis pipeline) and published, each with its confirm.
+   */
+  app.post("/jobs/batch", async (request, reply) => {
+    const body = parsePart(SubmitJobsBody, request.body, "body");
+    const issues: ValidationIssue[] = [];
+    body.jobs.forEach((item, i) => {
+      if (!deps.handlers.has(item.type)) {
+        issues.push({ part: "body", path: `jobs.${i}.type`, message: `no handler is registered for type "${item.type}"; must be one of: ${deps.handlers.types().join(", ")}` });
+        return;
+      }
+      const check = deps.handlers.validate(item.type, item.payload ?? {});
+      if (!check.ok) for (const issue of check.issues) issues.push({ part: "body", path: `jobs.${i}.${issue.path}`, message: issue.message });
+    });
+    if (issues.length > 0) {
+      const summary = issues.map((i) => `body.${i.path}: ${i.message}`).join("; ");
+      throw new ApiError(400, "bad_request", `invalid request body: ${summary}`, issues);
+    }
+    const inputs: SubmitInput[] = body.jobs.map((item) => ({
+      type: item.type,
+      payload: item.payload ?? {},
+      ...(item.maxAttempts !== undefined && { maxAttempts: item.maxAttempts }),
+      ...(item.idempotencyKey !== undefined && { idempotencyKey: item.idempotencyKey }),
+    }));
+    const outcome = await repo.submitBatch(inputs);
+    if (!outcome.ok) {
+      throw new ApiError(
+        409,
+        "idempotency_key_reused",
+        `idempotencyKey was used for a different request (${outcome.conflicts.map((c) => `jobs.${c.index}: job ${c.job.id}`).join(", ")}); nothing was stored`,
+        outcome.conflicts.flatMap((c) =>
+          c.fields.map((f) => ({ part: "body", path: `jobs.${c.index}.${f}`, message: "differs from the request that first used this idempotencyKey" })),
+        ),
+      );
+    }
+    const created = outcome.results.filter((r) => r.created).map((r) => r.job);
+    for (const job of created) metrics.jobsSubmitted.inc({ type: job.type });
+    // After the commit; neither depends on the other (cache writes are versioned).
+    await Promise.all([cache.putMany(created), ...created.map((job) => dispatch(job, "api", request.log))]);
+    return reply.code(202).send({ items: outcome.results.map((r) => ({ job: jobView(r.job), created: r.created })) });
   });
 
   app.get("/jobs/:id", async (request, reply) => {

@@ -9,7 +9,7 @@
 // states × limit index entries whatever the table's size (bench/search.ts measures it).
 
 import { JOB_STATES, type JobState } from "../states.js";
-import { JOB_COLUMNS } from "./queries.js";
+import { JOB_COLUMNS } from "./rows.js";
 
 /** What a search or a bulk action matches. Every field narrows; absent means "any". */
 export interface JobFilter {
