@@ -62,12 +62,22 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       if (dropped) return;
       dropped = true;
       await admin(async (a) => {
-        const { rows } = await a.query<{ n: number }>(
-          "select count(*)::integer as n from pg_stat_activity where datname = $1::text and pid <> pg_backend_pid()",
-          [name],
-        );
+        // A backend outlives its client's goodbye by a moment (longer on a loaded machine), so a
+        // connection counts as left open only if it is still there after two seconds.
+        const open = async () =>
+          (
+            await a.query<{ n: number }>(
+              "select count(*)::integer as n from pg_stat_activity where datname = $1::text and pid <> pg_backend_pid()",
+              [name],
+            )
+          ).rows[0]!.n;
+        let n = await open();
+        for (let waited = 0; n > 0 && waited < 2_000; waited += 100) {
+          await sleep(100);
+          n = await open();
+        }
         await a.query(`drop database ${name} with (force)`);
-        if (rows[0]!.n > 0) throw new Error(`${rows[0]!.n} connection(s) to ${name} were left open`);
+        if (n > 0) throw new Error(`${n} connection(s) to ${name} were left open`);
       });
     },
   };
