@@ -105,14 +105,7 @@ export class DataService extends Construct {
         selector: { matchLabels: selector },
         updateStrategy: [{ type: "RollingUpdate" }],
         persistentVolumeClaimRetentionPolicy: [{ whenDeleted: "Retain", whenScaled: "Retain" }],
-        volumeClaimTemplate: spec.volumes.map((v) => ({
-          metadata: { name: v.name, labels },
-          spec: {
-            accessModes: ["ReadWriteOnce"],
-            storageClassName: props.storageClass,
-            resources: { requests: { storage: storageQuantity(v.sizeGiB) } },
-          },
-        })),
+        volumeClaimTemplate: volumeClaimTemplates(spec, labels, props.storageClass),
         template: {
           metadata: { labels, ...(checksum ? { annotations: { [CONFIG_CHECKSUM_ANNOTATION]: checksum } } : {}) },
           spec: podSpec(spec, {
@@ -129,4 +122,16 @@ export class DataService extends Construct {
       ...(props.dependsOn ? { dependsOn: [...props.dependsOn] } : {}),
     });
   }
+}
+
+/** One ReadWriteOnce claim per volume of the service: the data outlives the pod. */
+export function volumeClaimTemplates(spec: ServiceSpec, labels: Record<string, string>, storageClass: string) {
+  return spec.volumes.map((v) => ({
+    metadata: { name: v.name, labels },
+    spec: {
+      accessModes: ["ReadWriteOnce"],
+      storageClassName: storageClass,
+      resources: { requests: { storage: storageQuantity(v.sizeGiB) } },
+    },
+  }));
 }

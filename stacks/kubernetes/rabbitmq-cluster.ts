@@ -44,7 +44,7 @@ import { RandomProvider } from "@cdktf/provider-random/lib/provider/index.js";
 import { TerraformStack, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { RABBITMQ_CLUSTER_PORTS, type ConfigFile, type ServiceSpec } from "../topology.js";
-import { CONFIG_CHECKSUM_ANNOTATION, configChecksum } from "./data-service.js";
+import { CONFIG_CHECKSUM_ANNOTATION, configChecksum, volumeClaimTemplates } from "./data-service.js";
 import { objectLabels, selectorLabels } from "./labels.js";
 import type {
   DeploymentV1SpecTemplateSpecContainerEnv as ContainerEnv,
@@ -52,7 +52,7 @@ import type {
   DeploymentV1SpecTemplateSpecVolume as PodVolume,
 } from "@cdktf/provider-kubernetes/lib/deployment-v1/index.js";
 import { configKey, HOSTNAME_KEY, podSpec, ZONE_KEY, type ContainerSpec } from "./pod.js";
-import { cpuQuantity, memoryQuantity, storageQuantity } from "./quantities.js";
+import { cpuQuantity, memoryQuantity } from "./quantities.js";
 
 /** The headless Service that gives each node its DNS name. */
 export const RABBITMQ_NODES_SERVICE = "rabbitmq-nodes";
@@ -254,14 +254,7 @@ export class RabbitmqCluster extends Construct {
         selector: { matchLabels: selector },
         updateStrategy: [{ type: "RollingUpdate" }],
         persistentVolumeClaimRetentionPolicy: [{ whenDeleted: "Retain", whenScaled: "Retain" }],
-        volumeClaimTemplate: spec.volumes.map((v) => ({
-          metadata: { name: v.name, labels },
-          spec: {
-            accessModes: ["ReadWriteOnce"],
-            storageClassName: props.storageClass,
-            resources: { requests: { storage: storageQuantity(v.sizeGiB) } },
-          },
-        })),
+        volumeClaimTemplate: volumeClaimTemplates(spec, labels, props.storageClass),
         template: {
           metadata: {
             labels,
