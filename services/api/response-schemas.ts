@@ -7,6 +7,20 @@ import { JOB_STATES, type JobState } from "../core/states.js";
 import { JobStateSchema } from "./operate-schemas.js";
 
 const EXAMPLE_ID = "0193b5d2-7a4e-7c3a-9f1e-5b6c7d8e9f01";
+
+/** The job the examples of the job schemas show. */
+const EXAMPLE_JOB = {
+  id: EXAMPLE_ID,
+  type: "sleep",
+  state: "COMPLETED",
+  attempts: 1,
+  maxAttempts: 3,
+  result: { sleptMs: 500 },
+  error: null,
+  createdAt: "2026-01-31T12:00:00.000Z",
+  updatedAt: "2026-01-31T12:00:00.512Z",
+};
+
 const Instant = z.iso.datetime({ offset: true });
 
 export const JobViewSchema = z
@@ -23,19 +37,7 @@ export const JobViewSchema = z
   })
   .meta({
     id: "Job",
-    examples: [
-      {
-        id: EXAMPLE_ID,
-        type: "sleep",
-        state: "COMPLETED",
-        attempts: 1,
-        maxAttempts: 3,
-        result: { sleptMs: 500 },
-        error: null,
-        createdAt: "2026-01-31T12:00:00.000Z",
-        updatedAt: "2026-01-31T12:00:00.512Z",
-      },
-    ],
+    examples: [EXAMPLE_JOB],
   });
 
 /** `GET /jobs/:id`: the job and the payload it was submitted with (lists leave the payload out). */
@@ -43,20 +45,7 @@ export const JobDetailSchema = JobViewSchema.extend({
   payload: z.unknown().meta({ description: "The payload the job was submitted with, as given." }),
 }).meta({
   id: "JobDetail",
-  examples: [
-    {
-      id: EXAMPLE_ID,
-      type: "sleep",
-      state: "COMPLETED",
-      attempts: 1,
-      maxAttempts: 3,
-      result: { sleptMs: 500 },
-      error: null,
-      createdAt: "2026-01-31T12:00:00.000Z",
-      updatedAt: "2026-01-31T12:00:00.512Z",
-      payload: { ms: 500 },
-    },
-  ],
+  examples: [{ ...EXAMPLE_JOB, payload: { ms: 500 } }],
 });
 
 export const TransitionViewSchema = z
