@@ -153,7 +153,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
       });
     }
     const ready = await waitReady(url, options.readyTimeoutMs ?? 60_000, () => stopper.stopping);
-    if (ready) {
+    if (ready === true) {
       out("");
       out(`jobstack (${options.env}, preset ${resolved.presetSelection.name}): API on ${url}, ${options.workers} worker(s)`);
       const from = resolved.handlers.from === "environment" ? `${resolved.file} handlers` : "handlers/";
@@ -166,7 +166,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
       out("Ctrl-C stops everything.");
       options.onReady?.({ url, token, operatorToken, pids: children.map((c) => c.pid) });
     } else if (!stopper.stopping) {
-      out(`the API did not become ready at ${url}/readyz; stopping`);
+      out(`the API did not become ready at ${url}/readyz (last attempt: ${ready}); stopping`);
       stopper.failed = true;
       stopper.stop("SIGTERM");
     }
@@ -202,20 +202,24 @@ class Stopper {
   }
 }
 
-/** Polls /readyz until 200; false at the deadline or when `cancelled()` turns true. */
-async function waitReady(url: string, timeoutMs: number, cancelled: () => boolean): Promise<boolean> {
+/** Polls /readyz until 200: true; at the deadline or when `cancelled()` turns true, what the last attempt got. */
+async function waitReady(url: string, timeoutMs: number, cancelled: () => boolean): Promise<true | string> {
   const deadline = Date.now() + timeoutMs;
+  let last = "none made";
   while (Date.now() < deadline && !cancelled()) {
     try {
       const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
       await res.arrayBuffer();
       if (res.ok) return true;
+      last = `answered ${res.status}`;
     } catch (raw) {
-      void coerceError(raw); // not listening yet
+      const err = coerceError(raw); // not listening yet, most likely: fetch says why in `cause`
+      const why = err.cause instanceof Error ? ((err.cause as { code?: string }).code ?? err.cause.message) : "";
+      last = why ? `${err.message} (${why})` : err.message;
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return false;
+  return last;
 }
 
 /** A pino JSON line as one readable line (pino-pretty); anything else passes through. */

@@ -49,7 +49,27 @@ export function createPool(config: PoolOptions): pg.Pool {
   return pool;
 }
 
-/** Runs `fn` in one transaction; rolls back on any throw and always releases the client. */
+/**
+ * A transaction failed and so did its rollback (typically the connection died). `cause` is the
+ * failure that started it all; `errors` holds it and the rollback's error (pino logs both as
+ * `aggregateErrors`). The message is the failure's with a fixed note, not the rollback's text:
+ * whoever classifies the error (isRetryableError reads the message, then follows `cause`) sees
+ * the same failure as when the rollback works.
+ */
+export class RollbackFailedError extends AggregateError {
+  override name = "RollbackFailedError";
+  constructor(
+    readonly failure: Error,
+    readonly rollbackError: Error,
+  ) {
+    super([failure, rollbackError], `${failure.message} (the rollback failed too)`, { cause: failure });
+  }
+}
+
+/**
+ * Runs `fn` in one transaction; rolls back on any throw and always releases the client. The
+ * error `fn` threw is rethrown as it is, or inside a RollbackFailedError when the rollback failed too.
+ */
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
@@ -67,14 +87,15 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     await client.query("commit");
     return result;
   } catch (err) {
+    const failure = coerceError(err);
     try {
       await client.query("rollback");
     } catch (rollbackErr) {
       // The connection is unusable; make the pool discard it rather than hand it out again.
       broken = true;
-      void coerceError(rollbackErr);
+      throw new RollbackFailedError(failure, coerceError(rollbackErr));
     }
-    throw coerceError(err);
+    throw failure;
   } finally {
     client.off("error", onError);
     client.release(broken);

@@ -3,7 +3,7 @@ export * from "./states.js";
 export * from "./errors.js";
 export * from "./config.js";
 export * from "./uuid.js";
-export { createPool, withTransaction, type PoolOptions } from "./db.js";
+export { createPool, RollbackFailedError, withTransaction, type PoolOptions } from "./db.js";
 export * from "./jobs/index.js";
 export * from "./cache.js";
 export * from "./queue.js";

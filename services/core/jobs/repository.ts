@@ -31,7 +31,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type pg from "pg";
 import { Batcher } from "../batch.js";
-import { withTransaction } from "../db.js";
+import { RollbackFailedError, withTransaction } from "../db.js";
 import { canTransition, explainTransition, type JobState } from "../states.js";
 import { uuidv7 } from "../uuid.js";
 import { run, type Operation, type Queryable } from "./operation.js";
@@ -148,7 +148,8 @@ export class JobRepository {
       if (conflicts.length > 0) throw new BatchRefused(conflicts);
       return { ok: true, results };
     }).catch((err: unknown) => {
-      if (err instanceof BatchRefused) return { ok: false as const, conflicts: err.conflicts };
+      const refused = err instanceof RollbackFailedError ? err.failure : err; // the conflicts stand: nothing was committed
+      if (refused instanceof BatchRefused) return { ok: false as const, conflicts: refused.conflicts };
       throw err;
     });
     if (outcome.ok) for (const r of outcome.results) if (r.created) this.notify(null, "PENDING", r.job);
