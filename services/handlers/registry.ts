@@ -54,7 +54,13 @@ export interface PayloadIssue {
   readonly message: string;
 }
 
-export type PayloadCheck = { ok: true; payload: unknown } | { ok: false; message: string; issues: readonly PayloadIssue[] };
+/**
+ * The answer of HandlerRegistry.validate. `reason` tells an unknown type (no handler here; the
+ * api answers `unknown_job_type`) from a payload its handler refuses.
+ */
+export type PayloadCheck =
+  | { ok: true; payload: unknown }
+  | { ok: false; reason: "unknown_type" | "invalid_payload"; message: string; issues: readonly PayloadIssue[] };
 
 /** Where job type names come from: `builtin` or the module specifier that registered it. */
 export type HandlerOrigin = string;
@@ -107,21 +113,22 @@ export class HandlerRegistry {
   }
 
   /**
-   * Checks a payload before it is accepted (API) or run (worker). Both answer with this message,
-   * so a bad payload reads the same wherever it is caught.
+   * Checks a job type and its payload before the job is accepted (api: POST /jobs and each item
+   * of POST /jobs/batch) or run (worker). The one check and the one message, so a bad payload
+   * reads the same wherever it is caught: each issue names the field (`payload.amountCents`).
    */
   validate(type: string, payload: unknown): PayloadCheck {
     const entry = this.handlers.get(type);
     if (!entry) {
       const message = `no handler is registered for job type "${type}" (known: ${this.types().join(", ")})`;
-      return { ok: false, message, issues: [{ path: "type", message }] };
+      return { ok: false, reason: "unknown_type", message, issues: [{ path: "type", message }] };
     }
     if (!entry.handler.parse) return { ok: true, payload };
     try {
       return { ok: true, payload: entry.handler.parse(payload) };
     } catch (err) {
       const issues = payloadIssues(err);
-      return { ok: false, message: invalidPayloadMessage(type, issues), issues };
+      return { ok: false, reason: "invalid_payload", message: invalidPayloadMessage(type, issues), issues };
     }
   }
 }

@@ -25,15 +25,15 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, dispatch: D
 
   app.post("/jobs", async (request, reply) => {
     const body = parsePart(SubmitJobBody, request.body, "body");
-    if (!deps.handlers.has(body.type)) {
+    // Refuse now what the worker would refuse to run (the same check, with the same message): a
+    // bad payload is the client's mistake, and a 400 beats a job that fails permanently later.
+    const check = deps.handlers.validate(body.type, body.payload ?? {});
+    if (!check.ok && check.reason === "unknown_type") {
       const allowed = deps.handlers.types();
-      throw new ApiError(400, "unknown_job_type", `no handler is registered for type "${body.type}"`, [
+      throw new ApiError(400, "unknown_job_type", check.message, [
         { part: "body", path: "type", message: `must be one of: ${allowed.join(", ")}`, allowed },
       ]);
     }
-    // Refuse now what the worker would refuse to run: a bad payload is the client's mistake,
-    // and a 400 beats a job that fails permanently later.
-    const check = deps.handlers.validate(body.type, body.payload ?? {});
     if (!check.ok) {
       throw new ApiError(
         400,
@@ -79,10 +79,6 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, dispatch: D
     const body = parsePart(SubmitJobsBody, request.body, "body");
     const issues: ValidationIssue[] = [];
     body.jobs.forEach((item, i) => {
-      if (!deps.handlers.has(item.type)) {
-        issues.push({ part: "body", path: `jobs.${i}.type`, message: `no handler is registered for type "${item.type}"; must be one of: ${deps.handlers.types().join(", ")}` });
-        return;
-      }
       const check = deps.handlers.validate(item.type, item.payload ?? {});
       if (!check.ok) for (const issue of check.issues) issues.push({ part: "body", path: `jobs.${i}.${issue.path}`, message: issue.message });
     });

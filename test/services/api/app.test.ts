@@ -108,6 +108,8 @@ describe("request validation", () => {
     const res = await submit({ type: "launch-missiles" });
     expect(res.status).toBe(400);
     expectErrorShape(res.body, "unknown_job_type");
+    // The registry's message, the one every caller of HandlerRegistry.validate gets.
+    expect(res.body.error.message).toMatch(/^no handler is registered for job type "launch-missiles" \(known: .*noop/);
     expect(res.body.error.details[0]).toMatchObject({ part: "body", path: "type" });
     expect(res.body.error.details[0].allowed).toEqual(expect.arrayContaining(["noop", "sleep", "fail"]));
   });

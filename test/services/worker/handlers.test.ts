@@ -14,7 +14,9 @@ describe("builtin handlers", () => {
     expect(registry.validate("sleep", { ms: 5 })).toEqual({ ok: true, payload: { ms: 5 } });
     const bad = registry.validate("sleep", { ms: -1 });
     expect(bad.ok).toBe(false);
+    expect(bad).toMatchObject({ reason: "invalid_payload", issues: [{ path: "payload.ms" }] });
     expect(registry.validate("nope", {})).toMatchObject({ ok: false, message: expect.stringMatching(/no handler .*"nope"/) });
+    expect(registry.validate("nope", {})).toMatchObject({ reason: "unknown_type", issues: [{ path: "type" }] });
   });
 
   it("fail throws a HandlerError carrying retryable", async () => {
