@@ -1,5 +1,6 @@
 /**
- * Synth cost of deep provider imports vs the naive root import (design §1).
+ * Synth cost of deep provider imports vs the naive root import: why the stacks import provider
+ * classes only from deep paths (README.md "How it fits together"; results in "What the benchmarks show").
  *
  *   npx tsx bench/synth.ts [--quick] [--reps N]
  *

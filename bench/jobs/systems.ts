@@ -2,7 +2,7 @@
  * The three job systems under test, behind one interface, each with its own throwaway state:
  *
  *   jobstack         services/api/main.ts + 2 × services/worker/main.ts, real processes, configured
- *                    only by the environment variables of design §4. Postgres (own database),
+ *                    only by environment variables (services/core/config.ts). Postgres (own database),
  *                    RabbitMQ (own quorum queue, publisher confirms), Redis cache (bench DB index).
  *                    Enqueued either over HTTP (`POST /jobs` with the bearer token: the honest path;
  *                    keep-alive connections from undici's Pool) or "direct": the API's own code path

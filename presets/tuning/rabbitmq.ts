@@ -17,17 +17,20 @@
  *   `x-queue-type` get this type. The services still declare the type explicitly (from
  *   `settings.queueType`); this is the safety net for queues made by hand.
  * - `listeners.tcp.default = 5672`: AMQP on all interfaces of the container, so other containers
- *   on the dedicated network reach it; the port is never published (design §5).
+ *   on the dedicated network reach it; the port is never published (policy rule `data-ports`,
+ *   stacks/policy/rules/data-ports.ts).
  *
  * - `loopback_users.guest = true`: `guest` may only connect from inside the container. This is
  *   RabbitMQ's own default, but the official image's /etc/rabbitmq/conf.d/10-defaults.conf sets
  *   it to `false` ("allow access to the guest user from anywhere"); this file is mounted later in
- *   conf.d (20-…), so it wins. Prod-like environments may not use insecure defaults (design §3).
+ *   conf.d (20-…), so it wins. Prod-like environments may not use insecure defaults (the others
+ *   are refused in stacks/config/environment-checks.ts).
  *
  * Credentials are deliberately absent: the default user and password reach the container as
  * RABBITMQ_DEFAULT_USER / RABBITMQ_DEFAULT_PASS (supported by the official image) from a
- * sensitive variable or Secret (design §5: no literal passwords). With another default user set,
- * the broker does not create `guest` at all on first boot; the line above is the second fence.
+ * sensitive variable or Secret (policy rule `no-literal-secrets`, stacks/policy/rules/secrets.ts:
+ * no literal passwords). With another default user set, the broker does not create `guest` at
+ * all on first boot; the line above is the second fence.
  */
 import { fmtNumber, MIB, smallestFitting, type TuningIssue } from "./issues.js";
 

@@ -11,7 +11,8 @@
  * maxmemoryPercent ≤ 90 and at least REDIS_MIN_HEADROOM_MIB left over.
  *
  * Persistence is off (`--save "" --appendonly no`): Redis is a cache here and Postgres the
- * source of truth (design §4: with Redis empty every answer is still right). That also means
+ * source of truth (with Redis empty every answer is still right: README.md "The job system",
+ * docs/services-contract.md "Cache"). That also means
  * Redis never forks for BGSAVE/AOF rewrite, whose copy-on-write pages could otherwise need up to
  * the whole dataset again (https://redis.io/docs/latest/operate/oss_and_stack/management/persistence/),
  * which a percentage this high could not absorb.

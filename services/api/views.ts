@@ -1,5 +1,5 @@
 /**
- * The JSON shapes the API answers with (design §4). Internal fields (`payload`, `version`,
+ * The JSON shapes the API answers with (docs/openapi.json, from response-schemas.ts). Internal fields (`payload`, `version`,
  * lease and claim columns) stay inside: clients see state, not bookkeeping.
  */
 import type { z } from "zod";

@@ -1,7 +1,7 @@
 // Process configuration for the api, the worker and the migrator. The only module of the
 // services that reads environment variables; everything else receives a typed ServiceConfig.
 //
-// Variables (design §4 first, then the ones this implementation adds):
+// Variables (every one the services read; docs/services-contract.md points here):
 //   DATABASE_URL        postgres://…                         required by every role
 //   REDIS_URL           redis://…                            api, worker
 //   AMQP_URL            amqp://… (or a comma-separated list  api, worker

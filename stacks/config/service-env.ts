@@ -1,8 +1,9 @@
 /**
  * Translates a resolved environment into the non-secret environment variables of the api and
- * worker processes (design §4). The services never read presets; this is the only bridge, used
- * by both targets and by `jobstack local`. Connection URLs and the API token are secrets and are
- * added by the caller (Terraform variables on the targets, local defaults in `jobstack local`).
+ * worker processes (each listed with its default in services/core/config.ts). The services
+ * never read presets; this is the only bridge, used by both targets and by `jobstack local`.
+ * Connection URLs and the API token are secrets and are added by the caller (Terraform variables
+ * on the targets, local defaults in `jobstack local`).
  */
 import { retentionSeconds } from "../../presets/retention.js";
 import type { ResolvedEnvironment } from "./resolve.js";

@@ -1,6 +1,6 @@
 /**
  * Every policy rule, and the runner that applies them to synthesized stacks.
- * Rules are in `rules/`, one per file; design §5 lists what they enforce.
+ * Rules are in `rules/`, one per file; README.md "Validate before you deploy" lists what they enforce.
  */
 import { dataNetwork } from "./rules/data-network.js";
 import { dataPersistence } from "./rules/data-persistence.js";

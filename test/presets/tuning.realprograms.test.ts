@@ -1,5 +1,6 @@
 /**
- * Hands derived settings to the real programs (design §5, issue #2 "Must show"):
+ * Hands derived settings to the real programs, which must accept them and show them in effect
+ * (a derived setting is proven on the program itself, not only in a snapshot; issue #2 "Must show"):
  * - the JVM flags to `java <flags> -XX:+PrintFlagsFinal -version`, with the container emulated by
  *   -XX:MaxRAM and -XX:ActiveProcessorCount: must exit 0 with the chosen GC, pause goal, region
  *   size and heap in effect;

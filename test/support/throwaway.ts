@@ -1,7 +1,8 @@
 /**
- * Throwaway Redis, Postgres and RabbitMQ servers for tests that need to own their fault (design
- * §6): each starts on spare ports with its data in a fresh temp dir, and never touches the
- * machine's shared servers on 5432/6379/5672.
+ * Throwaway Redis, Postgres and RabbitMQ servers for tests that need to own their fault (kill,
+ * freeze, restart: docs/guarantees.md proves its promises that way): each starts on spare ports
+ * with its data in a fresh temp dir, and never touches the machine's shared servers on
+ * 5432/6379/5672.
  *
  *   const pg = await startPostgres({ settings: { shared_buffers: "64MB" } });
  *   try { ... pg.url ... await pg.kill(); await pg.restart?.(); ... } finally { await pg.stop(); }

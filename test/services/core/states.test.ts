@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { canTransition, explainTransition, FINAL_STATES, isJobState, JOB_STATES, TRANSITIONS, type JobState } from "../../../services/core/states.js";
 
-// The contract of design §4, spelled out pair by pair.
+// The state machine of README.md "The job system" (and docs/services-contract.md), spelled out pair by pair.
 const ALLOWED: ReadonlyArray<[JobState, JobState]> = [
   ["PENDING", "RUNNING"],
   ["PENDING", "CANCELLED"],

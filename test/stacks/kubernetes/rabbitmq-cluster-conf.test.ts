@@ -1,6 +1,6 @@
 /**
- * The cluster's generated RabbitMQ files, handed to a real RabbitMQ node (design: derived
- * settings go to the real program). A throwaway node boots with the generated rabbitmq.conf,
+ * The cluster's generated RabbitMQ files, handed to a real RabbitMQ node (derived settings are
+ * proven on the real program, as in test/presets/tuning.realprograms.test.ts). A throwaway node boots with the generated rabbitmq.conf,
  * enabled_plugins and advanced.config; only the API server's address is pointed at a local
  * stand-in (plus ports that would collide with the machine's shared broker). The node must accept
  * every key, ask the stand-in (which answers like the rendered Role: `get` on the nodes'
