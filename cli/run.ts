@@ -113,11 +113,13 @@ export async function run(argv: readonly string[], out: (s: string) => void = co
       }
       case "validate": {
         const { validateCommand } = await import("./commands/validate.js");
+        const env = str(opts, "env");
+        const outDir = str(opts, "out");
         return await validateCommand(
           {
-            ...(str(opts, "env") ? { env: str(opts, "env") } : {}),
+            ...(env ? { env } : {}),
             ...(preset ? { preset } : {}),
-            ...(str(opts, "out") ? { out: str(opts, "out") } : {}),
+            ...(outDir ? { out: outDir } : {}),
             format: parseFormat(str(opts, "format") ?? "text", ["text", "json", "junit"] as const),
             matrix: opts.matrix === true,
           },
@@ -126,11 +128,12 @@ export async function run(argv: readonly string[], out: (s: string) => void = co
       }
       case "graph": {
         const { graphCommand } = await import("./commands/graph.js");
+        const outDir = str(opts, "out");
         out(
           await graphCommand({
             env: required(opts, "env", "graph"),
             ...(preset ? { preset } : {}),
-            ...(str(opts, "out") ? { out: str(opts, "out") } : {}),
+            ...(outDir ? { out: outDir } : {}),
             format: parseFormat(str(opts, "format") ?? "mermaid", ["mermaid", "dot"] as const),
           }),
         );

@@ -456,7 +456,7 @@ export class GraphileSystem implements JobSystem {
 
   async setup(): Promise<void> {
     this.url = await createDatabase(this.database);
-    await runMigrations({ connectionString: this.url, logger: undefined });
+    await runMigrations({ connectionString: this.url });
     this.pool = new pg.Pool({ connectionString: this.url, max: 10 });
     this.pool.on("error", () => undefined);
     // graphile asks for a handler on every client too (err.red/wpeh): an idle client's error.

@@ -25,15 +25,15 @@ export type GcName = (typeof GC_NAMES)[number];
 export interface JvmInput {
   readonly gc: GcName;
   /** G1 only: -XX:MaxGCPauseMillis. @default the JVM's own (200 ms for G1) */
-  readonly maxGcPauseMillis?: number;
+  readonly maxGcPauseMillis?: number | undefined;
   /** -XX:MaxRAMPercentage: heap limit as a share of the container's memory, in (0, 100). */
   readonly maxRamPercentage: number;
   /** -XX:InitialRAMPercentage, in (0, maxRamPercentage]. @default the JVM's own (1.5625) */
-  readonly initialRamPercentage?: number;
+  readonly initialRamPercentage?: number | undefined;
   /** G1 only: -XX:G1HeapRegionSize in MiB, a power of two in 1..32 (JDK 17). @default ergonomic */
-  readonly g1RegionSizeMiB?: number;
+  readonly g1RegionSizeMiB?: number | undefined;
   /** -XX:ParallelGCThreads (used by G1, Parallel and ZGC alike). @default ergonomic from CPUs */
-  readonly parallelGcThreads?: number;
+  readonly parallelGcThreads?: number | undefined;
   readonly containerMemoryMiB: number;
   readonly containerCpus: number;
 }

@@ -11,7 +11,7 @@ export interface ConfigIssue {
   readonly path: string;
   readonly message: string;
   /** 1-based line in the file, when it could be located. */
-  readonly line?: number;
+  readonly line?: number | undefined;
 }
 
 export class ConfigError extends Error {

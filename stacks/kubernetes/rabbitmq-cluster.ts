@@ -231,7 +231,7 @@ export class RabbitmqCluster extends Construct {
       imagePullPolicy: "IfNotPresent",
       command: ["sh", "-c", `rm -f ${DATA_DIR}/.erlang.cookie && cp ${COOKIE_MOUNT}/cookie ${DATA_DIR}/.erlang.cookie && chmod 600 ${DATA_DIR}/.erlang.cookie`],
       resources: { limits: resources, requests: resources },
-      securityContext: main.securityContext,
+      securityContext: main.securityContext!, // container() in pod.ts always sets it
       volumeMount: [
         { name: "erlang-cookie", mountPath: COOKIE_MOUNT, readOnly: true },
         ...spec.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath })),

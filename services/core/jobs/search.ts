@@ -15,13 +15,13 @@ import { JOB_COLUMNS } from "./rows.js";
 export interface JobFilter {
   /** @default every state */
   readonly states?: readonly JobState[];
-  readonly type?: string;
+  readonly type?: string | undefined;
   /** ISO 8601 instant; matches created_at strictly after it. */
-  readonly createdAfter?: string;
+  readonly createdAfter?: string | undefined;
   /** ISO 8601 instant; matches created_at strictly before it. */
-  readonly createdBefore?: string;
+  readonly createdBefore?: string | undefined;
   /** Only these jobs (the dashboard's selection). */
-  readonly ids?: readonly string[];
+  readonly ids?: readonly string[] | undefined;
 }
 
 /**
