@@ -37,7 +37,7 @@ export function readPresetSource(name: string, dir = PRESETS_DIR, referencedFrom
         file: referencedFrom?.file ?? displayPath(presetFile(name, dir)),
         path: referencedFrom?.path ?? "",
         message: `unknown preset "${name}" (known presets: ${known.join(", ")})${didYouMean(name, known)}`,
-        ...(referencedFrom?.line !== undefined ? { line: referencedFrom.line } : {}),
+        line: referencedFrom?.line,
       },
     ]);
   }

@@ -35,7 +35,7 @@ export interface ApiAppConfig {
    * How old a system snapshot a `/metrics` scrape may reuse: one count of the jobs table per
    * this interval per api replica, however many scrapers (docs/metrics.md). @default 15000
    */
-  metricsMaxAgeMs?: number;
+  metricsMaxAgeMs?: number | undefined;
   /** Largest accepted request body in bytes; larger is a 413. @default 1048576 (core's BODY_LIMIT_BYTES default) */
   bodyLimit?: number;
   /** Deepest nesting of arrays and objects in a body; deeper is a 400. @default 64 (core's BODY_MAX_DEPTH default) */
@@ -89,7 +89,7 @@ export function buildApp(deps: ApiDeps, config: ApiAppConfig): FastifyInstance {
 
   const management = config.rabbitmqManagement && managementReader(config.rabbitmqManagement.url, config.rabbitmqManagement.amqpUrl);
   const snapshots = new SnapshotCache(() =>
-    takeSnapshot({ repo: deps.repo, queue: deps.queue, readiness: deps.readiness, ...(management && { management }) }),
+    takeSnapshot({ repo: deps.repo, queue: deps.queue, readiness: deps.readiness, management }),
   );
   registerSystemMetrics(deps.metrics.registry, snapshots, config.metricsMaxAgeMs ?? 15_000);
   app.decorateRequest("jobstackRole", null);

@@ -54,7 +54,7 @@ export interface SnapshotSources {
   readonly queue: Pick<JobQueue, "inspect" | "queue" | "deadLetterQueue">;
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   /** Unacknowledged messages from the management plugin, when configured. */
-  readonly management?: ManagementReader;
+  readonly management?: ManagementReader | undefined;
   /** Bound on each part. @default 2000 */
   readonly timeoutMs?: number;
 }

@@ -32,7 +32,7 @@ export interface AmqpLinkOptions<S extends LinkSession> {
   readonly stepTimeoutMs: number;
   /** Upper bound of the reconnect delay. */
   readonly maxReconnectDelayMs: number;
-  readonly onError?: (err: Error) => void;
+  readonly onError?: ((err: Error) => void) | undefined;
   /** Called after each failed attempt with the error; lets the owner react (e.g. repair). */
   readonly onAttemptFailed?: (err: Error) => Promise<void> | void;
   readonly onUp?: (session: S) => void;

@@ -42,7 +42,7 @@ export interface TopologyOptions {
   /** Dead letters kept (the oldest go first); 0 = unbounded. */
   readonly deadLetterMaxLength: number;
   /** Called for each queue found declared without the bound (an older release made it). */
-  readonly onUnbounded?: (queue: string, err: Error) => void;
+  readonly onUnbounded?: ((queue: string, err: Error) => void) | undefined;
 }
 
 /** The x-arguments of a bounded queue: reject-publish for the job queue, drop-head (the default) for dead letters. */

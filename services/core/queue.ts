@@ -276,7 +276,7 @@ export class JobQueue {
       connectTimeoutMs: this.options.connectTimeoutMs ?? 3_000,
       stepTimeoutMs: this.options.stepTimeoutMs ?? 10_000,
       maxReconnectDelayMs: this.options.maxReconnectDelayMs ?? 5_000,
-      ...(this.options.onError ? { onError: this.options.onError } : {}),
+      onError: this.options.onError,
     };
   }
 
@@ -398,7 +398,7 @@ export class JobQueue {
       queueType: this.options.queueType ?? "quorum",
       maxLength: this.options.maxLength ?? DEFAULT_QUEUE_MAX_LENGTH,
       deadLetterMaxLength: this.options.deadLetterMaxLength ?? DEFAULT_DEAD_LETTER_MAX_LENGTH,
-      ...(this.options.onUnbounded ? { onUnbounded: this.options.onUnbounded } : {}),
+      onUnbounded: this.options.onUnbounded,
     });
   }
 

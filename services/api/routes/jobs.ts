@@ -45,8 +45,8 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, dispatch: D
     const { job, created } = await repo.submit({
       type: body.type,
       payload: body.payload ?? {},
-      ...(body.maxAttempts !== undefined && { maxAttempts: body.maxAttempts }),
-      ...(body.idempotencyKey !== undefined && { idempotencyKey: body.idempotencyKey }),
+      maxAttempts: body.maxAttempts,
+      idempotencyKey: body.idempotencyKey,
     });
     if (created) {
       metrics.jobsSubmitted.inc({ type: job.type });
@@ -55,7 +55,7 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, dispatch: D
     } else {
       // A key reused for a different request is a client bug that would otherwise pass
       // silently (the caller believes a second job exists): refuse it, as payment APIs do.
-      const differs = idempotencyConflicts(job, { type: body.type, payload: body.payload ?? {}, ...(body.maxAttempts !== undefined && { maxAttempts: body.maxAttempts }) });
+      const differs = idempotencyConflicts(job, { type: body.type, payload: body.payload ?? {}, maxAttempts: body.maxAttempts });
       if (differs.length > 0) {
         throw new ApiError(409, "idempotency_key_reused", `idempotencyKey was used for a different request (job ${job.id})`, [
           ...differs.map((path) => ({ part: "body", path, message: "differs from the request that first used this idempotencyKey" })),
@@ -89,8 +89,8 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps, dispatch: D
     const inputs: SubmitInput[] = body.jobs.map((item) => ({
       type: item.type,
       payload: item.payload ?? {},
-      ...(item.maxAttempts !== undefined && { maxAttempts: item.maxAttempts }),
-      ...(item.idempotencyKey !== undefined && { idempotencyKey: item.idempotencyKey }),
+      maxAttempts: item.maxAttempts,
+      idempotencyKey: item.idempotencyKey,
     }));
     const outcome = await repo.submitBatch(inputs);
     if (!outcome.ok) {

@@ -27,10 +27,10 @@ export async function operateRoutes(app: FastifyInstance, deps: ApiDeps, options
   app.get("/jobs", async (request) => {
     const query = parsePart(SearchJobsQuery, request.query, "query");
     const filter: JobFilter = {
-      ...(query.state !== undefined && { states: query.state }),
-      ...(query.type !== undefined && { type: query.type }),
-      ...(query.createdAfter !== undefined && { createdAfter: query.createdAfter }),
-      ...(query.createdBefore !== undefined && { createdBefore: query.createdBefore }),
+      states: query.state,
+      type: query.type,
+      createdAfter: query.createdAfter,
+      createdBefore: query.createdBefore,
     };
     const after = query.cursor === undefined ? null : options.cursors.decode(query.cursor, filter);
     const page = await repo.search(filter, after, query.limit);

@@ -14,7 +14,7 @@ import { JOB_COLUMNS } from "./rows.js";
 /** What a search or a bulk action matches. Every field narrows; absent means "any". */
 export interface JobFilter {
   /** @default every state */
-  readonly states?: readonly JobState[];
+  readonly states?: readonly JobState[] | undefined;
   readonly type?: string | undefined;
   /** ISO 8601 instant; matches created_at strictly after it. */
   readonly createdAfter?: string | undefined;

@@ -46,8 +46,8 @@ export interface SubmitInput {
   readonly type: string;
   readonly payload?: unknown;
   /** @default 3 */
-  readonly maxAttempts?: number;
-  readonly idempotencyKey?: string | null;
+  readonly maxAttempts?: number | undefined;
+  readonly idempotencyKey?: string | null | undefined;
   /** Tests and imports may fix the id; normally a fresh UUIDv7. */
   readonly id?: string;
 }

@@ -139,7 +139,7 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
     operatorToken,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     readinessTimeoutMs: 500,
-    ...(options.metricsMaxAgeMs !== undefined && { metricsMaxAgeMs: options.metricsMaxAgeMs }),
+    metricsMaxAgeMs: options.metricsMaxAgeMs,
     ...(options.rabbitmqManagementUrl !== undefined && {
       rabbitmqManagement: { url: options.rabbitmqManagementUrl, amqpUrl: options.amqpUrl ?? AMQP_URL },
     }),
