@@ -110,4 +110,28 @@ describe("runLocal", () => {
     for (const pid of info!.pids) expect(alive(pid), `pid ${pid}`).toBe(false);
     expect(descendants(process.pid).filter((p) => info!.pids.includes(p))).toEqual([]);
   });
+
+  it("gives up on an API that is not ready in time, saying what the last probe got, and stops the children", async () => {
+    const port = await spareport();
+    const lines: string[] = [];
+    const before = new Set(descendants(process.pid));
+    // Far shorter than the API's start-up: every probe finds nothing listening yet.
+    const code = await runLocal({
+      env: "dev",
+      workers: 1,
+      databaseUrl: db.url,
+      redisUrl: REDIS_URL,
+      amqpUrl: AMQP_URL,
+      port,
+      healthPortBase: 0,
+      extraEnv: { JOB_QUEUE: queueName, QUEUE_TYPE: "classic" },
+      logFormat: "json",
+      readyTimeoutMs: 300,
+      out: (line) => lines.push(line),
+    });
+    expect(code).toBe(1);
+    const url = `http://127.0.0.1:${port}`;
+    expect(lines, lines.join("\n")).toContain(`the API did not become ready at ${url}/readyz (last attempt: fetch failed (ECONNREFUSED)); stopping`);
+    expect(descendants(process.pid).filter((p) => !before.has(p))).toEqual([]);
+  });
 });
