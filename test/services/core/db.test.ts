@@ -60,4 +60,11 @@ describe("withTransaction", () => {
     const next = await withTransaction(pool, async (client) => (await client.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid);
     expect(next).not.toBe(pid);
   });
+
+  it("classifies a RollbackFailedError as the failure of fn, whatever the rollback said", () => {
+    const deadConnection = new Error("Connection terminated unexpectedly");
+    const serialization = Object.assign(new Error("could not serialize access"), { code: "40001" });
+    expect(isRetryableError(new RollbackFailedError(serialization, deadConnection))).toBe(true);
+    expect(isRetryableError(new RollbackFailedError(new TypeError("bug in fn"), deadConnection))).toBe(false);
+  });
 });
