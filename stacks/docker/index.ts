@@ -19,6 +19,7 @@ import { Construct } from "constructs";
 import type { ResolvedEnvironment } from "../config/resolve.js";
 import type { DockerTarget } from "../config/schema.js";
 import { declareAccessOutputs } from "../outputs.js";
+import { developmentSecrets, labelList } from "../render-helpers.js";
 import { declareSecrets, type SecretTokens } from "../secrets.js";
 import type { ServiceName, ServiceSpec, Topology } from "../topology.js";
 import { ApiService } from "./api.js";
@@ -85,7 +86,7 @@ export class DockerSystem extends Construct {
 
     // Variables live at the stack root so their names stay `postgres_password` etc. (TF_VAR_…).
     this.secrets = env.environment.secrets.generateDevelopmentSecrets
-      ? declareSecrets(stack, generatedSecret(new Construct(this, "generated-secrets")))
+      ? declareSecrets(stack, developmentSecrets(new Construct(this, "generated-secrets"), { RandomProvider, Password }))
       : declareSecrets(stack);
 
     this.network = new JobNetwork(this, "network", {
@@ -107,7 +108,7 @@ export class DockerSystem extends Construct {
           v.name,
           new Volume(volumeScope, v.name, {
             name: `${topology.network}-${v.name}`,
-            labels: Object.entries({ ...labels, "com.jobstack.service": spec.name }).map(([label, value]) => ({ label, value })),
+            labels: labelList({ ...labels, "com.jobstack.service": spec.name }),
             // Data outlives containers and services; `terraform destroy` stops here on purpose.
             lifecycle: { preventDestroy: true },
           }),
@@ -162,12 +163,6 @@ function requireDocker(env: ResolvedEnvironment): DockerTarget {
     throw new Error(`${env.name}: DockerSystem renders target 'docker' environments with a docker block (target is '${env.environment.target}')`);
   }
   return docker;
-}
-
-/** Generated development secrets: 32 alphanumerics (~190 bits), stored only in the local state. */
-function generatedSecret(scope: Construct) {
-  new RandomProvider(scope, "random");
-  return (name: string): string => new Password(scope, name, { length: 32, special: false }).result;
 }
 
 /** Services with their dependencies first; an unknown or circular dependency is a bug in the topology. */

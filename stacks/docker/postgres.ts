@@ -4,9 +4,8 @@
  * (`shm_size` on a container; a tmpfs mount at /dev/shm on Swarm, which has no shm_size).
  * Health: `pg_isready` against the local TCP socket.
  */
+import { MIB } from "../render-helpers.js";
 import { DockerWorkload, type Customization, type WorkloadProps } from "./workload.js";
-
-const MIB = 1024 * 1024;
 
 export class PostgresService extends DockerWorkload {
   protected override customize(props: WorkloadProps): Customization {

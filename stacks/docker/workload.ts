@@ -36,12 +36,12 @@ import { Service } from "@cdktf/provider-docker/lib/service/index.js";
 import type { Volume } from "@cdktf/provider-docker/lib/volume/index.js";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { labelList, MIB } from "../render-helpers.js";
 import { fillSecret, type SecretTokens } from "../secrets.js";
 import type { ServiceSpec, Topology } from "../topology.js";
 import { dockerHealthcheck, healthyWithinSeconds, seconds, type ProbeRuntime } from "./health.js";
 import type { JobNetwork } from "./network.js";
 
-const MIB = 1024 * 1024;
 /** Docker log rotation for every container and task. */
 export const LOG_OPTIONS = { "max-size": "10m", "max-file": "3" } as const;
 /** tmpfs options for read-only roots: world-writable with the sticky bit, like /tmp, no exec. */
@@ -178,9 +178,7 @@ export abstract class DockerWorkload extends Construct {
       ...nonEmpty("volumes", spec.volumes.map((v) => ({ volumeName: props.volumes!.get(v.name)!.name, containerPath: v.mountPath }))),
       logDriver: "json-file",
       logOpts: { ...LOG_OPTIONS },
-      labels: Object.entries({ ...context.labels, "com.jobstack.service": spec.name, "com.jobstack.replica": String(replica) }).map(
-        ([label, value]) => ({ label, value }),
-      ),
+      labels: labelList({ ...context.labels, "com.jobstack.service": spec.name, "com.jobstack.replica": String(replica) }),
       ...(props.dependsOn && props.dependsOn.length > 0 ? { dependsOn: [...props.dependsOn] } : {}),
       ...custom.container,
     };
@@ -215,14 +213,14 @@ export abstract class DockerWorkload extends Construct {
       stopGracePeriod: seconds(STOP_GRACE_SECONDS[spec.kind]),
       ...nonEmpty("mounts", [...volumeMounts, ...tmpfsMounts, ...(custom.swarmMounts ?? [])]),
       ...(custom.swarmConfigs && custom.swarmConfigs.length > 0 ? { configs: [...custom.swarmConfigs] } : {}),
-      labels: Object.entries({ ...context.labels, "com.jobstack.service": spec.name }).map(([label, value]) => ({ label, value })),
+      labels: labelList({ ...context.labels, "com.jobstack.service": spec.name }),
       ...custom.swarmContainer,
     };
     const published = spec.ports.filter((p) => p.publish);
     const monitor = health ? seconds(healthyWithinSeconds(health)) : "30s";
     return new Service(this, "service", {
       name: this.dockerName,
-      labels: Object.entries({ ...context.labels, "com.jobstack.service": spec.name }).map(([label, value]) => ({ label, value })),
+      labels: labelList({ ...context.labels, "com.jobstack.service": spec.name }),
       mode: { replicated: { replicas: task || data ? 1 : spec.replicas } },
       taskSpec: {
         containerSpec,
