@@ -98,16 +98,14 @@ export class DockerWorkload extends Construct {
     for (const v of spec.volumes) {
       if (!props.volumes?.has(v.name)) throw new Error(`${spec.name}: volume '${v.name}' was not declared for it`);
     }
-    const additions = combineAdditions(
-      FEATURES.map((feature) => feature(this, props)),
-      spec.name,
-    );
+    // Features run first: a config file's Swarm config is created before the service using it.
+    const additions = combineAdditions(FEATURES.map((feature) => feature(this, props)), spec.name);
     if (context.mode === "containers") {
       const count = spec.kind === "task" ? 1 : spec.replicas;
-      this.containers = Array.from(
-        { length: count },
-        (_, i) => new Container(this, i === 0 ? "container" : `container-${i + 1}`, withAdditions(containerConfig(props, i), additions.container, `${spec.name} container`)),
-      );
+      this.containers = Array.from({ length: count }, (_, i) => {
+        const config = withAdditions(containerConfig(props, i), additions.container, `${spec.name} container`);
+        return new Container(this, i === 0 ? "container" : `container-${i + 1}`, config);
+      });
       this.publishedPorts = spec.ports.flatMap((p) => (p.publish ? Array.from({ length: count }, (_, i) => p.publish! + i) : []));
     } else {
       this.containers = [];

@@ -68,10 +68,7 @@ describe("combineAdditions", () => {
     for (const mode of ["containers", "swarm"] as const) {
       for (const spec of topology.services) {
         withProps(spec.name, mode, (props, scope) => {
-          const additions = combineAdditions(
-            FEATURES.map((f) => f(scope, props)),
-            spec.name,
-          );
+          const additions = combineAdditions(FEATURES.map((f) => f(scope, props)), spec.name);
           expect(() => withAdditions(containerConfig(props, 0), additions.container, spec.name)).not.toThrow();
           expect(() => swarmServiceConfig(props, additions)).not.toThrow();
         });
