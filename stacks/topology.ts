@@ -35,6 +35,13 @@ export type Probe =
   | { readonly kind: "http"; readonly path: string; readonly port: number }
   | { readonly kind: "exec"; readonly command: readonly string[] };
 
+/**
+ * What runs inside a container, which decides how a target that executes an HTTP probe inside
+ * it (Docker's health check) does so: `node -e fetch(…)` in our Node image, wget or curl in an
+ * operator's JVM image (stacks/docker/health.ts).
+ */
+export type ProbeRuntime = "node" | "jvm";
+
 export interface HealthCheck {
   /** Is the process alive? Failing it restarts the container. */
   readonly liveness: Probe;
@@ -81,6 +88,11 @@ export interface ServiceSpec {
   /** app: our processes; data: stateful backends; task: runs once to completion. */
   readonly kind: "app" | "data" | "task";
   readonly image: ImageSpec;
+  /**
+   * Runs the image of that service: a target that declares images as resources (Docker)
+   * declares one for both, named after that service. @default its own image
+   */
+  readonly sharesImageWith?: ServiceName;
   /** Replaces the image's command (Docker `command`, Kubernetes `args`). */
   readonly command: readonly string[];
   /** Replaces the image's entrypoint when set (Kubernetes `command`). */
@@ -89,6 +101,13 @@ export interface ServiceSpec {
   readonly secretEnv: Readonly<Record<string, SecretValue>>;
   readonly ports: readonly Port[];
   readonly health?: HealthCheck;
+  /** How an HTTP probe runs inside this image (see ProbeRuntime). @default "node" */
+  readonly probeRuntime?: ProbeRuntime;
+  /**
+   * A host name fixed inside the container, where the target chooses one (Docker). Kubernetes
+   * pods keep their own and resolve the service name to themselves instead. @default the target's
+   */
+  readonly hostname?: string;
   readonly volumes: readonly DataVolume[];
   readonly configFiles: readonly ConfigFile[];
   readonly resources: { readonly cpu: number; readonly memoryMiB: number };
@@ -130,6 +149,7 @@ export const RABBITMQ_CLUSTER_PORTS = { epmd: 4369, distribution: 25672, cliFirs
 export interface Topology {
   readonly environment: string;
   readonly network: string;
+  /** In dependency order: each service after everything it `dependsOn` (see `dependencyOrder`). */
   readonly services: readonly ServiceSpec[];
   readonly edges: readonly Edge[];
   /** Data services the environment declares external; absent from `services`. @default none */
@@ -255,6 +275,7 @@ function apiService(env: ResolvedEnvironment): ServiceSpec {
       readiness: { kind: "http", path: "/readyz", port: PORTS.api },
       ...timing(env),
     },
+    probeRuntime: "node",
     volumes: [],
     configFiles: [],
     resources: { cpu: p.cpu, memoryMiB: p.memoryMiB },
@@ -282,6 +303,7 @@ function workerService(env: ResolvedEnvironment): ServiceSpec {
     // /healthz only after DEPENDENCY_LIVENESS_LIMIT_MS (docs/health-probes.md); a JVM image is
     // only known to serve /healthz.
     health: { liveness: healthz, readiness: jvm ? healthz : { kind: "http", path: "/readyz", port: PORTS.workerHealth }, ...timing(env) },
+    probeRuntime: env.environment.worker.runtime,
     volumes: [],
     configFiles: [],
     resources: { cpu: p.cpu, memoryMiB: p.memoryMiB },
@@ -299,6 +321,7 @@ function migrateTask(env: ResolvedEnvironment): ServiceSpec {
     name: "migrate",
     kind: "task",
     image: image(env, "api"),
+    sharesImageWith: "api",
     command: ["migrate"],
     env: { LOG_LEVEL: env.environment.logLevel },
     secretEnv: { DATABASE_URL: connectionSecrets(env).DATABASE_URL },
@@ -376,6 +399,8 @@ function rabbitmqService(env: ResolvedEnvironment): ServiceSpec {
       { name: "management", containerPort: PORTS.rabbitmqManagement },
     ],
     health: { liveness: ping, readiness: ping, ...timing(env), startPeriodSeconds: Math.max(env.preset.healthCheck.startPeriodSeconds, 30) },
+    // The node name rabbit@rabbitmq names the data directory; a replaced container must keep it.
+    hostname: "rabbitmq",
     volumes: [{ name: "rabbitmq-data", mountPath: "/var/lib/rabbitmq", sizeGiB: p.storageGiB }],
     configFiles: [{ name: "rabbitmq-conf", mountPath: "/etc/rabbitmq/conf.d/20-jobstack.conf", content: env.derived.rabbitmq.conf }],
     resources: { cpu: p.cpu, memoryMiB: p.memoryMiB },
@@ -417,7 +442,7 @@ export function buildTopology(env: ResolvedEnvironment): Topology {
   return {
     environment: env.name,
     network: `jobstack-${env.name}`,
-    services: [...data, migrateTask(env), apiService(env), workerService(env)],
+    services: dependencyOrder({ environment: env.name, services: [...data, migrateTask(env), apiService(env), workerService(env)] }),
     edges: [
       { from: "ingress", to: "api", port: PORTS.api },
       ...APP_EDGES(env, "api"),
@@ -430,6 +455,34 @@ export function buildTopology(env: ResolvedEnvironment): Topology {
     ...(external.length > 0 ? { external } : {}),
     rollout: env.preset.rollout,
   };
+}
+
+/**
+ * The services with each one after everything it depends on, otherwise in the given order.
+ * `buildTopology` lists its services this way, so both renderers create resources in
+ * `Topology.services` order and each finds what it waits for already created. An unknown
+ * dependency or a cycle is a bug in the topology and fails here, before anything is rendered.
+ */
+export function dependencyOrder(topology: Pick<Topology, "environment" | "services">): ServiceSpec[] {
+  const byName = new Map(topology.services.map((s) => [s.name, s]));
+  const state = new Map<ServiceName, "visiting" | "done">();
+  const ordered: ServiceSpec[] = [];
+  const visit = (s: ServiceSpec, path: readonly ServiceName[]): void => {
+    if (state.get(s.name) === "done") return;
+    if (state.get(s.name) === "visiting") {
+      throw new Error(`topology ${topology.environment} has a circular dependency (dependency cycle: ${[...path, s.name].join(" → ")})`);
+    }
+    state.set(s.name, "visiting");
+    for (const name of s.dependsOn) {
+      const dependency = byName.get(name);
+      if (!dependency) throw new Error(`topology ${topology.environment}: ${s.name} depends on ${name}, which is not a service of it`);
+      visit(dependency, [...path, s.name]);
+    }
+    state.set(s.name, "done");
+    ordered.push(s);
+  };
+  for (const s of topology.services) visit(s, []);
+  return ordered;
 }
 
 export function service(topology: Topology, name: ServiceName): ServiceSpec {

@@ -8,12 +8,10 @@
  *   Such an image must ship one of the two (Alpine/BusyBox and most distro-based JDK images do);
  *   this is documented in the README, since we cannot inspect a foreign image at synth time.
  *
+ * The service spec's `probeRuntime` (stacks/topology.ts) says which of the two an image is.
  * Exec probes run as given (`CMD`, no shell unless the command itself starts one).
  */
-import type { HealthCheck, Probe } from "../topology.js";
-
-/** The runtime inside the container, which decides how an HTTP probe is executed. */
-export type ProbeRuntime = "node" | "jvm";
+import type { HealthCheck, Probe, ProbeRuntime } from "../topology.js";
 
 /** A Go duration, as the Docker API and the provider expect it (`"10s"`). */
 export const seconds = (n: number): string => `${n}s`;

@@ -5,8 +5,23 @@
  *   npx cdktf synth                 # writes cdktf.out/stacks/<env>/cdk.tf.json
  *   npx cdktf deploy dev            # applies it against env.docker.host
  *
- * Provider classes are imported from their deep paths only (`@cdktf/provider-docker/lib/…`):
- * the package root loads every resource class of the provider and makes each synth slower.
+ * What lives here: this system construct (provider, secrets, network, volumes, images, one
+ * workload per service in the topology's dependency order, outputs); workload.ts, the one
+ * workload construct every service is rendered with; features.ts, what a service's spec adds
+ * to it (a task's completion check, shared memory, config files, a fixed host name), merged by
+ * additions.ts so a feature never overrides a shared setting; health.ts, images.ts, network.ts.
+ *
+ * What it may import: stacks/topology.ts, stacks/secrets.ts, stacks/outputs.ts,
+ * stacks/render-helpers.ts, the resolved config's types, and provider classes from their deep
+ * paths only (`@cdktf/provider-docker/lib/…`; the package root loads every resource class of
+ * the provider and makes each synth slower). Never stacks/kubernetes: the targets share
+ * through the topology and the helpers, not through each other.
+ *
+ * Per service, everything comes from the topology: the api publishes the only port and its
+ * health check is /healthz (liveness; Docker has no readiness slot, and a check that followed
+ * Postgres would restart healthy api processes during a database blip); the worker's image may
+ * be an operator's JVM image (`probeRuntime`); migrate runs the api's image (`sharesImageWith`)
+ * once, before api and worker; Docker has no autoscaler, so the preset's `replicas` run.
  * Nothing here reads files or environment variables; the resolved environment and the topology
  * arrive typed and already valid.
  */
@@ -19,17 +34,12 @@ import { Construct } from "constructs";
 import type { ResolvedEnvironment } from "../config/resolve.js";
 import type { DockerTarget } from "../config/schema.js";
 import { declareAccessOutputs } from "../outputs.js";
+import { dependenciesOf, developmentSecrets, labelList } from "../render-helpers.js";
 import { declareSecrets, type SecretTokens } from "../secrets.js";
-import type { ServiceName, ServiceSpec, Topology } from "../topology.js";
-import { ApiService } from "./api.js";
+import type { ServiceName, Topology } from "../topology.js";
 import { Images } from "./images.js";
-import { MigrateTask } from "./migrate.js";
 import { JobNetwork } from "./network.js";
-import { PostgresService } from "./postgres.js";
-import { RabbitmqService } from "./rabbitmq.js";
-import { RedisService } from "./redis.js";
-import { WorkerService } from "./worker.js";
-import { DockerWorkload, type DockerContext, type WorkloadProps } from "./workload.js";
+import { DockerWorkload, type DockerContext } from "./workload.js";
 
 export { DATA_NODE_LABEL } from "./workload.js";
 
@@ -42,16 +52,6 @@ export interface DockerSystemProps {
    */
   readonly buildRoot?: string;
 }
-
-type Ctor = new (scope: Construct, id: string, props: WorkloadProps & { runtime?: "node" | "jvm" }) => DockerWorkload;
-const CONSTRUCTS: Record<ServiceName, Ctor> = {
-  api: ApiService,
-  worker: WorkerService,
-  migrate: MigrateTask,
-  postgres: PostgresService,
-  redis: RedisService,
-  rabbitmq: RabbitmqService,
-};
 
 export class DockerSystem extends Construct {
   readonly mode: "containers" | "swarm";
@@ -85,7 +85,7 @@ export class DockerSystem extends Construct {
 
     // Variables live at the stack root so their names stay `postgres_password` etc. (TF_VAR_…).
     this.secrets = env.environment.secrets.generateDevelopmentSecrets
-      ? declareSecrets(stack, generatedSecret(new Construct(this, "generated-secrets")))
+      ? declareSecrets(stack, developmentSecrets(new Construct(this, "generated-secrets"), { RandomProvider, Password }))
       : declareSecrets(stack);
 
     this.network = new JobNetwork(this, "network", {
@@ -107,7 +107,7 @@ export class DockerSystem extends Construct {
           v.name,
           new Volume(volumeScope, v.name, {
             name: `${topology.network}-${v.name}`,
-            labels: Object.entries({ ...labels, "com.jobstack.service": spec.name }).map(([label, value]) => ({ label, value })),
+            labels: labelList({ ...labels, "com.jobstack.service": spec.name }),
             // Data outlives containers and services; `terraform destroy` stops here on purpose.
             lifecycle: { preventDestroy: true },
           }),
@@ -125,19 +125,18 @@ export class DockerSystem extends Construct {
       labels,
     };
     const workloads = new Map<ServiceName, DockerWorkload>();
-    for (const spec of dependencyOrder(topology)) {
-      const dependsOn: ITerraformDependable[] = spec.dependsOn.flatMap((d) => workloads.get(d)!.dependables);
-      const Kind = CONSTRUCTS[spec.name];
+    for (const spec of topology.services) {
+      const dependsOn: ITerraformDependable[] = dependenciesOf(spec, workloads).flatMap((w) => w.dependables);
       workloads.set(
         spec.name,
-        new Kind(this, spec.name, {
+        new DockerWorkload(this, spec.name, {
           spec,
           context,
-          // The api's image also runs migrate; a worker with the same tag shares the one build.
-          image: this.images.forService(spec, spec.name === "migrate" ? "api" : spec.name),
+          // Named after the service whose image it runs (migrate runs the api's); a worker with
+          // the api's tag shares the one build (images.ts).
+          image: this.images.forService(spec, spec.sharesImageWith ?? spec.name),
           volumes,
           dependsOn,
-          ...(spec.name === "worker" ? { runtime: env.environment.worker.runtime } : {}),
         }),
       );
     }
@@ -162,32 +161,6 @@ function requireDocker(env: ResolvedEnvironment): DockerTarget {
     throw new Error(`${env.name}: DockerSystem renders target 'docker' environments with a docker block (target is '${env.environment.target}')`);
   }
   return docker;
-}
-
-/** Generated development secrets: 32 alphanumerics (~190 bits), stored only in the local state. */
-function generatedSecret(scope: Construct) {
-  new RandomProvider(scope, "random");
-  return (name: string): string => new Password(scope, name, { length: 32, special: false }).result;
-}
-
-/** Services with their dependencies first; an unknown or circular dependency is a bug in the topology. */
-export function dependencyOrder(topology: Topology): ServiceSpec[] {
-  const byName = new Map(topology.services.map((s) => [s.name, s]));
-  const done = new Set<ServiceName>();
-  const order: ServiceSpec[] = [];
-  const visit = (s: ServiceSpec, path: readonly ServiceName[]) => {
-    if (done.has(s.name)) return;
-    if (path.includes(s.name)) throw new Error(`topology ${topology.environment}: circular dependency ${[...path, s.name].join(" → ")}`);
-    for (const d of s.dependsOn) {
-      const dep = byName.get(d);
-      if (!dep) throw new Error(`topology ${topology.environment}: ${s.name} depends on ${d}, which is not a service`);
-      visit(dep, [...path, s.name]);
-    }
-    done.add(s.name);
-    order.push(s);
-  };
-  for (const s of topology.services) visit(s, []);
-  return order;
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { Network } from "@cdktf/provider-docker/lib/network/index.js";
 import { Construct } from "constructs";
+import { labelList } from "../render-helpers.js";
 
 export interface JobNetworkProps {
   readonly name: string;
@@ -42,7 +43,7 @@ export class JobNetwork extends Construct {
       ...(overlay ? { attachable: true } : {}),
       ...(overlay && this.encrypted ? { options: { encrypted: "true" } } : {}),
       ...(props.subnet ? { ipamConfig: [{ subnet: props.subnet }] } : {}),
-      labels: Object.entries(props.labels).map(([label, value]) => ({ label, value })),
+      labels: labelList(props.labels),
     });
   }
 }

@@ -13,11 +13,21 @@
  *   ├─ worker                             Deployment + PDB (+ HPA); depends on migrate
  *   └─ NetworkPolicies                    default deny, then exactly the topology's edges + DNS
  *
- * Creation order follows the topology's `dependsOn` (a StatefulSet or Deployment resource waits
- * for its rollout, the Job for its completion), so `cdktf deploy prod` brings the data services
- * up, migrates, then starts the api and workers.
+ * Creation follows the topology's dependency order (`Topology.services`, sorted and checked once
+ * by stacks/topology.ts; a StatefulSet or Deployment resource waits for its rollout, the Job for
+ * its completion), so `cdktf deploy prod` brings the data services up, migrates, then starts the
+ * api and workers.
  *
  *   npx cdktf synth prod && npx cdktf deploy prod
+ *
+ * What lives here: this system construct, and one construct per kind of object above, each
+ * composing the shared pod spec of pod.ts (app-workload.ts, data-service.ts, migration-job.ts,
+ * rabbitmq-cluster.ts) plus the namespace-wide pieces (secrets.ts, network-policies.ts,
+ * api-exposure.ts, labels.ts, quantities.ts, postgres-settings.ts).
+ *
+ * What it may import: stacks/topology.ts, stacks/secrets.ts, stacks/outputs.ts,
+ * stacks/render-helpers.ts, the resolved config's types, and provider classes from their deep
+ * paths only. Never stacks/docker: the targets share through the topology and the helpers.
  */
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider/index.js";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1/index.js";
@@ -25,8 +35,9 @@ import { TerraformOutput, TerraformStack, type ITerraformDependable } from "cdkt
 import { Construct } from "constructs";
 import type { ResolvedEnvironment } from "../config/resolve.js";
 import type { KubernetesTarget } from "../config/schema.js";
-import type { ServiceName, ServiceSpec, Topology } from "../topology.js";
+import type { ServiceName, Topology } from "../topology.js";
 import { declareAccessOutputs } from "../outputs.js";
+import { dependenciesOf } from "../render-helpers.js";
 import { API_SERVICE_PORT, ApiExposure } from "./api-exposure.js";
 import { AppWorkload } from "./app-workload.js";
 import { DataService } from "./data-service.js";
@@ -36,31 +47,9 @@ import { NetworkPolicies } from "./network-policies.js";
 import { RabbitmqCluster } from "./rabbitmq-cluster.js";
 import { SystemSecret } from "./secrets.js";
 
-
 export interface KubernetesSystemProps {
   readonly env: ResolvedEnvironment;
   readonly topology: Topology;
-}
-
-/** Orders services so each comes after everything it depends on; a cycle is an error. */
-export function creationOrder(services: readonly ServiceSpec[]): ServiceSpec[] {
-  const byName = new Map(services.map((s) => [s.name, s]));
-  const ordered: ServiceSpec[] = [];
-  const state = new Map<ServiceName, "visiting" | "done">();
-  const visit = (s: ServiceSpec, path: readonly ServiceName[]): void => {
-    if (state.get(s.name) === "done") return;
-    if (state.get(s.name) === "visiting") throw new Error(`dependency cycle: ${[...path, s.name].join(" → ")}`);
-    state.set(s.name, "visiting");
-    for (const dep of s.dependsOn) {
-      const target = byName.get(dep);
-      if (!target) throw new Error(`${s.name} depends on ${dep}, which the topology does not have`);
-      visit(target, [...path, s.name]);
-    }
-    state.set(s.name, "done");
-    ordered.push(s);
-  };
-  for (const s of services) visit(s, []);
-  return ordered;
 }
 
 /**
@@ -123,8 +112,8 @@ export class KubernetesSystem extends Construct {
     const created = new Map<ServiceName, ITerraformDependable>();
     const dataServices = new Map<ServiceName, DataService | RabbitmqCluster>();
     const workloads = new Map<ServiceName, AppWorkload>();
-    for (const spec of creationOrder(topology.services)) {
-      const dependsOn = spec.dependsOn.map((d) => created.get(d)!);
+    for (const spec of topology.services) {
+      const dependsOn = dependenciesOf(spec, created);
       const common = { namespace, environment: topology.environment, spec, secretName, ...(dependsOn.length > 0 ? { dependsOn } : {}) };
       switch (spec.kind) {
         case "data": {

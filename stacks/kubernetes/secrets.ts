@@ -12,6 +12,7 @@ import { RandomProvider } from "@cdktf/provider-random/lib/provider/index.js";
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1/index.js";
 import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
+import { developmentSecrets } from "../render-helpers.js";
 import { declareSecrets, fillSecret, type SecretTokens } from "../secrets.js";
 import type { SecretValue, Topology } from "../topology.js";
 import { systemLabels } from "./labels.js";
@@ -50,11 +51,7 @@ export class SystemSecret extends Construct {
 
   constructor(scope: Construct, id: string, props: SystemSecretProps) {
     super(scope, id);
-    let generate: ((name: string) => string) | undefined;
-    if (props.generate) {
-      new RandomProvider(this, "random");
-      generate = (name) => new Password(this, name, { length: 32, special: false }).result;
-    }
+    const generate = props.generate ? developmentSecrets(this, { RandomProvider, Password }) : undefined;
     // Variables live at the stack's top level so their names stay `postgres_password` & co.
     const tokens = declareSecrets(TerraformStack.of(this), generate);
     this.tokens = tokens;

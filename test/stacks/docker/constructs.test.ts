@@ -11,13 +11,12 @@ import { Volume } from "@cdktf/provider-docker/lib/volume/index.js";
 import { Config } from "@cdktf/provider-docker/lib/config/index.js";
 import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
-import { dependencyOrder, DockerSystem, hostOf } from "../../../stacks/docker/index.js";
+import { DockerSystem, hostOf } from "../../../stacks/docker/index.js";
 import { dockerHealthcheck, healthTest, healthyWithinSeconds } from "../../../stacks/docker/health.js";
 import { Images } from "../../../stacks/docker/images.js";
 import { JobNetwork } from "../../../stacks/docker/network.js";
-import { PostgresService } from "../../../stacks/docker/postgres.js";
-import { LOG_OPTIONS, type DockerContext } from "../../../stacks/docker/workload.js";
-import { buildTopology, service, type Topology } from "../../../stacks/topology.js";
+import { DockerWorkload, LOG_OPTIONS, type DockerContext } from "../../../stacks/docker/workload.js";
+import { buildTopology, dependencyOrder, service, type Topology } from "../../../stacks/topology.js";
 import { argsOf, envFromYaml, envOf, expectResource, healthcheckOf, resources, synthEnv, synthNamed, workloadsOf, type Json } from "./helpers.js";
 
 const dev = synthNamed("dev");
@@ -253,7 +252,7 @@ describe("shared workload base", () => {
         rollout: devTopology.rollout,
         labels: {},
       };
-      new PostgresService(scope, "postgres", { spec, context, image: images.forService(spec), volumes: new Map([["postgres-data", volume]]) });
+      new DockerWorkload(scope, "postgres", { spec, context, image: images.forService(spec), volumes: new Map([["postgres-data", volume]]) });
     });
     expectResource(text, Container.tfResourceType, { name: "jobstack-t-postgres", shmSize: devTopology.services.find((x) => x.name === "postgres")!.shmSizeMiB });
     const [pg] = Object.values(resources(JSON.parse(text) as Json, Container.tfResourceType));
@@ -266,7 +265,7 @@ describe("shared workload base", () => {
         const network = new JobNetwork(scope, "network", { name: "n", driver: "bridge", labels: {} });
         const spec = service(devTopology, "postgres");
         const context: DockerContext = { mode: "containers", prefix: "n", network, secrets: {} as never, rollout: devTopology.rollout, labels: {} };
-        new PostgresService(scope, "postgres", { spec, context, image: new Images(scope, "images", { labels: {} }).forService(spec) });
+        new DockerWorkload(scope, "postgres", { spec, context, image: new Images(scope, "images", { labels: {} }).forService(spec) });
       }),
     ).toThrow(/postgres: volume 'postgres-data' was not declared for it/);
   });

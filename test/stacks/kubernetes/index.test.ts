@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { JobStack } from "../../../stacks/job-stack.js";
-import { creationOrder } from "../../../stacks/kubernetes/index.js";
+import { dependencyOrder } from "../../../stacks/topology.js";
 import { environmentVariant, prod, resourceNamed, resources, synthEnvironment, workloads } from "./support.js";
 
 const json = synthEnvironment(prod().env);
@@ -71,9 +71,9 @@ describe("KubernetesSystem (prod)", () => {
   });
 });
 
-describe("creationOrder", () => {
+describe("dependencyOrder", () => {
   it("puts every service after its dependencies", () => {
-    const order = creationOrder([...prod().topology.services].reverse()).map((s) => s.name);
+    const order = dependencyOrder({ ...prod().topology, services: [...prod().topology.services].reverse() }).map((s) => s.name);
     expect(order.indexOf("postgres")).toBeLessThan(order.indexOf("migrate"));
     expect(order.indexOf("migrate")).toBeLessThan(order.indexOf("api"));
     expect(order.indexOf("migrate")).toBeLessThan(order.indexOf("worker"));
@@ -81,7 +81,7 @@ describe("creationOrder", () => {
 
   it("reports a cycle with its path", () => {
     const services = prod().topology.services.map((s) => (s.name === "postgres" ? { ...s, dependsOn: ["api" as const] } : s));
-    expect(() => creationOrder(services)).toThrow(/dependency cycle: .*postgres → api → .*postgres|dependency cycle: .*api → .*postgres → api/);
+    expect(() => dependencyOrder({ ...prod().topology, services })).toThrow(/dependency cycle: .*postgres → api → .*postgres|dependency cycle: .*api → .*postgres → api/);
   });
 });
 
