@@ -1,6 +1,6 @@
 /** The topology graph follows the synthesized NetworkPolicies, not the intended topology. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { topologyGraph } from "../../../stacks/policy/graph.js";
+import { topologyGraph } from "../../../stacks/graph/index.js";
 import { k8s, resources, type Json } from "../../../stacks/policy/model.js";
 import { one, synthesizeShipped, type Synthesized } from "./fixtures.js";
 
