@@ -1,16 +1,13 @@
 /**
  * `jobstack graph --env <name> [--preset <p>] [--out <dir>] [--format mermaid|dot]`: the deployed
  * topology of one environment — services, the dedicated network or namespace, published ports,
- * allowed edges and volumes — drawn from its synthesized Terraform JSON (stacks/policy/graph.ts).
+ * allowed edges and volumes — drawn from its synthesized Terraform JSON (stacks/graph).
  * Synthesizes the environment into a temporary folder unless `--out` names an existing output.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { commandSelection, loadEnvironments } from "../../stacks/config/index.js";
-import { toDot, toMermaid, topologyGraph } from "../../stacks/policy/graph.js";
+import { toDot, toMermaid, topologyGraph } from "../../stacks/graph/index.js";
 import { loadSynthOutput } from "../../stacks/policy/load.js";
-import { synthesize } from "../../stacks/synth.js";
+import { withSynthesizedDir } from "../../stacks/synth-to-dir.js";
 import { UsageError } from "../usage.js";
 
 export interface GraphOptions {
@@ -32,11 +29,5 @@ export async function graphCommand(opts: GraphOptions): Promise<string> {
   // A missing or incomplete synth output throws SynthOutputError: cli/run.ts prints it alone, exit 1.
   if (opts.out !== undefined) return render(opts.out);
   const environments = loadEnvironments(commandSelection({ env: opts.env, preset: opts.preset }));
-  const dir = mkdtempSync(join(tmpdir(), "jobstack-graph-"));
-  try {
-    synthesize(environments, dir);
-    return render(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return withSynthesizedDir(environments, "graph", render);
 }

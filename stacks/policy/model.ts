@@ -14,8 +14,20 @@
  *
  * cdktf writes a block that can occur once as an object and a repeatable block as an array;
  * `blocks()` reads either.
+ *
+ * Why it reads more than stacks/docker and stacks/kubernetes emit: the renderers write no
+ * DaemonSet, CronJob, ReplicaSet or bare Pod, no tcp/grpc probe, no `host_network`,
+ * `host_port`, `publish_all_ports`, `network_mode`, `cpu_quota` or `privileged`, and only
+ * `app.kubernetes.io/name` / `com.jobstack.service` role labels. The model reads them anyway
+ * because the rules are a guard, not a mirror of the renderers: `jobstack validate --out` checks
+ * whatever `cdk.tf.json` it is given (a hand-edited one, or one from a renderer that starts
+ * emitting a new kind), and a rule that cannot see a container or a field passes it silently.
+ * The tests feed the model only synthesized stacks, some mutated (test/stacks/policy/rules.test.ts),
+ * and none adds these kinds or fields: no test exercises these readings today.
  */
 import type { SynthesizedStack } from "./types.js";
+
+export type { SynthesizedStack } from "./types.js";
 
 export type Json = Record<string, unknown>;
 
@@ -516,19 +528,77 @@ export function workloads(stack: SynthesizedStack): Workload[] {
   ];
 }
 
-/** Does a Kubernetes label selector (`match_labels` only; expressions are not used here) select these labels? */
-export function selects(selector: Json | undefined, labels: Readonly<Record<string, string>>): boolean {
-  if (!selector) return false;
-  const match = labelMap(selector.match_labels);
-  const expressions = blocks(selector.match_expressions);
-  if (expressions.length > 0) return false;
-  return Object.entries(match).every(([k, v]) => labels[k] === v);
+// ---- label selectors ----------------------------------------------------------------------
+
+/**
+ * Does a Kubernetes label selector (`match_labels` and `match_expressions`) select these labels?
+ * The one matcher of the rules and the graph (stacks/graph), with Kubernetes' semantics:
+ *
+ * - every `match_labels` pair and every `match_expressions` requirement must hold: `In`, `NotIn`,
+ *   `Exists`, `DoesNotExist`; an operator Kubernetes does not know selects nothing;
+ * - a selector that is present but empty (the default-deny's `pod_selector {}`) selects every pod;
+ * - what an absent selector means depends on the field, so the caller says it with `absent`:
+ *   `"all"` for a NetworkPolicy's own `spec.pod_selector` (Kubernetes reads an omitted
+ *   podSelector as the empty one, which selects every pod of the namespace); `"none"` where the
+ *   caller treats "no selector" as "selects no pod" (see each caller's comment).
+ *
+ * A Service's `spec.selector` is a plain label map, not a label selector: `serviceSelects`.
+ */
+export function labelSelectorMatches(selector: Json | undefined, labels: Readonly<Record<string, string>>, absent: "all" | "none"): boolean {
+  if (!selector) return absent === "all";
+  const byLabels = Object.entries(labelMap(selector.match_labels)).every(([k, v]) => labels[k] === v);
+  return byLabels && blocks(selector.match_expressions).every((e) => expressionHolds(e, labels));
 }
+
+function expressionHolds(e: Json, labels: Readonly<Record<string, string>>): boolean {
+  const key = str(e.key) ?? "";
+  const value = labels[key];
+  switch (str(e.operator)) {
+    case "In":
+      return value !== undefined && strings(e.values).includes(value);
+    case "NotIn":
+      return value === undefined || !strings(e.values).includes(value);
+    case "Exists":
+      return value !== undefined;
+    case "DoesNotExist":
+      return value === undefined;
+    default:
+      return false;
+  }
+}
+
+/** A selector that selects every pod of its namespace: absent, or with no labels and no expressions. */
+export function selectsEveryPod(selector: Json | undefined): boolean {
+  return !selector || (Object.keys(labelMap(selector.match_labels)).length === 0 && blocks(selector.match_expressions).length === 0);
+}
+
+/**
+ * Does a Service's `spec.selector` (a plain label map) select these labels? A Service whose
+ * selector is absent or empty selects no pods: Kubernetes then leaves its endpoints to be
+ * managed by hand, so nothing leads from it to a pod.
+ */
+export function serviceSelects(selector: unknown, labels: Readonly<Record<string, string>>): boolean {
+  const match = labelMap(selector);
+  return Object.keys(match).length > 0 && labelSelectorMatches({ match_labels: match }, labels, "none");
+}
+
+// ---- targets ------------------------------------------------------------------------------
 
 export const isDocker = (stack: SynthesizedStack): boolean =>
   resources(stack).some((r) => r.type.startsWith("docker_")) || stack.json.provider?.docker !== undefined;
 export const isKubernetes = (stack: SynthesizedStack): boolean =>
   resources(stack).some((r) => r.type.startsWith("kubernetes_")) || stack.json.provider?.kubernetes !== undefined;
+
+/** Where the `docker` provider talks to when its `host` is not set. */
+export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+
+/** The Docker host a stack deploys to, when it is a Docker stack. */
+export function dockerHost(stack: SynthesizedStack): string | undefined {
+  const config = stack.json.provider?.docker;
+  if (config === undefined) return undefined;
+  const first = blocks(config).find((p) => p.alias === undefined) ?? blocks(config)[0];
+  return (first && str(first.host)) || DEFAULT_DOCKER_HOST;
+}
 
 /** Label of a workload for messages: its role when known. */
 export const roleName = (w: Workload): string => w.role ?? w.container ?? w.resource.name;

@@ -1,6 +1,7 @@
 /**
  * Every policy rule, and the runner that applies them to synthesized stacks.
- * Rules are in `rules/`, one per file; README.md "Validate before you deploy" lists what they enforce.
+ * Rules are in `rules/`, one per file; each file's opening comment says what it enforces (the
+ * README's "Validate before you deploy" section lists them).
  */
 import { dataNetwork } from "./rules/data-network.js";
 import { dataPersistence } from "./rules/data-persistence.js";

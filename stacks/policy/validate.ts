@@ -7,12 +7,9 @@
  * environment is synthesized exactly once per preset; an environment whose configuration is
  * invalid under a preset becomes a failed cell carrying the configuration error.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { listPresets } from "../../presets/index.js";
 import { ConfigError, listEnvironments, loadEnvironments, type ResolvedEnvironment, type Selection } from "../config/index.js";
-import { synthesize } from "../synth.js";
+import { withSynthesizedDir } from "../synth-to-dir.js";
 import { loadSynthOutput } from "./load.js";
 import { checkStacks, type StackReport } from "./registry.js";
 
@@ -23,13 +20,7 @@ export function validateOutdir(outdir: string, envs?: readonly string[]): StackR
 /** Synthesizes into a temporary folder, checks, and removes the folder. */
 export function synthesizeAndCheck(environments: readonly ResolvedEnvironment[]): StackReport[] {
   if (environments.length === 0) return [];
-  const dir = mkdtempSync(join(tmpdir(), "jobstack-validate-"));
-  try {
-    synthesize(environments, dir);
-    return validateOutdir(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return withSynthesizedDir(environments, "validate", (dir) => validateOutdir(dir));
 }
 
 /** Throws ConfigError when any selected environment is invalid (as `cdktf synth` would). */

@@ -4,7 +4,7 @@
  * `kubernetes.io/hostname`) and have a PodDisruptionBudget, so losing a node or a zone, or
  * draining one, takes only a share of each (docs/high-availability.md).
  */
-import { dig, k8s, labelMap, resources, str, workloads } from "../model.js";
+import { dig, k8s, labelSelectorMatches, resources, selectsEveryPod, str, workloads } from "../model.js";
 import { isProdLikeTier, stackTier } from "../tier.js";
 import type { Rule, Violation } from "../types.js";
 import { violation } from "../violation.js";
@@ -24,13 +24,14 @@ export const appSpread: Rule = {
       const constraints = dig(pod, "topology_spread_constraint");
       for (const key of KEYS) {
         const spread = constraints.some(
-          (c) => str(c.topology_key) === key && dig(c, "label_selector").some((s) => Object.entries(labelMap(s.match_labels)).every(([k, v]) => w.podLabels[k] === v)),
+          (c) => str(c.topology_key) === key && dig(c, "label_selector").some((s) => labelSelectorMatches(s, w.podLabels, "none")),
         );
         if (!spread) out.push(violation(this, stack.name, w.resource.address, `${w.role} pods are not spread over ${key}`));
       }
       const covered = pdbs.some((p) => {
-        const selector = labelMap(dig(p.body, "spec", "selector")[0]?.match_labels);
-        return Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => w.podLabels[k] === v);
+        // A budget over every pod of the namespace (empty or absent selector) is no budget for this workload.
+        const selector = dig(p.body, "spec", "selector")[0];
+        return !selectsEveryPod(selector) && labelSelectorMatches(selector, w.podLabels, "none");
       });
       if (!covered) out.push(violation(this, stack.name, w.resource.address, `${w.role} has no PodDisruptionBudget`));
     }

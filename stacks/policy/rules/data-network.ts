@@ -7,7 +7,9 @@
  * no NetworkPolicy opens a data service to everyone (an ingress rule without `from`) or to
  * anything outside the namespace (`ip_block`, `namespace_selector`).
  */
-import { block, blocks, DATA_ROLES, k8s, labelMap, namespaceName, referencedResource, resources, selects, str, strings, workloads, type Workload } from "../model.js";
+import {
+  block, blocks, DATA_ROLES, k8s, labelSelectorMatches, namespaceName, referencedResource, resources, selectsEveryPod, str, strings, workloads, type Workload,
+} from "../model.js";
 import type { Rule, Violation } from "../types.js";
 import { violation } from "../violation.js";
 
@@ -42,9 +44,7 @@ export const dataNetwork: Rule = {
       policies
         .filter((p) => {
           const spec = block(p.body.spec) ?? {};
-          const selector = block(spec.pod_selector);
-          const all = !selector || (Object.keys(labelMap(selector.match_labels)).length === 0 && blocks(selector.match_expressions).length === 0);
-          return all && strings(spec.policy_types).includes("Ingress") && blocks(spec.ingress).length === 0;
+          return selectsEveryPod(block(spec.pod_selector)) && strings(spec.policy_types).includes("Ingress") && blocks(spec.ingress).length === 0;
         })
         .map((p) => namespaceName(stack, str(block(p.body.metadata)?.namespace))),
     );
@@ -55,8 +55,11 @@ export const dataNetwork: Rule = {
     }
     for (const p of policies) {
       const spec = block(p.body.spec) ?? {};
-      const selected = kubeData.filter((w) => selects(block(spec.pod_selector), w.podLabels));
-      if (selected.length === 0 || block(spec.pod_selector) === undefined) continue;
+      // A policy without pod_selector is not checked here (the provider requires the block, so
+      // Terraform rejects it before it could open anything).
+      if (block(spec.pod_selector) === undefined) continue;
+      const selected = kubeData.filter((w) => labelSelectorMatches(block(spec.pod_selector), w.podLabels, "all"));
+      if (selected.length === 0) continue;
       const rules = blocks(spec.ingress);
       const target = selected[0]!.role;
       if (rules.some((r) => blocks(r.from).length === 0)) {

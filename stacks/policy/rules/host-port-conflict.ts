@@ -5,24 +5,14 @@
  * socket when it is not set). Ports bound to different specific addresses, different protocols
  * or random host ports do not conflict.
  */
-import { blocks, str, workloads, type PublishedPort, type Workload } from "../model.js";
+import { dockerHost, workloads, type PublishedPort, type Workload } from "../model.js";
 import type { Rule, SynthesizedStack, Violation } from "../types.js";
 import { violation } from "../violation.js";
-
-export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
 interface Binding {
   readonly stack: string;
   readonly where: string;
   readonly port: PublishedPort & { readonly hostPort: number };
-}
-
-/** The Docker host a stack deploys to, when it is a Docker stack. */
-export function dockerHost(stack: SynthesizedStack): string | undefined {
-  const config = stack.json.provider?.docker;
-  if (config === undefined) return undefined;
-  const first = blocks(config).find((p) => p.alias === undefined) ?? blocks(config)[0];
-  return (first && str(first.host)) || DEFAULT_DOCKER_HOST;
 }
 
 function bindings(stack: SynthesizedStack): Binding[] {

@@ -11,7 +11,7 @@
  *
  * See stacks/kubernetes/rabbitmq-cluster.ts for the shape that passes.
  */
-import { block, blocks, dig, k8s, labelMap, num, resources, str, workloads } from "../model.js";
+import { block, blocks, dig, k8s, labelSelectorMatches, num, resources, selectsEveryPod, str, workloads } from "../model.js";
 import type { Rule, Violation } from "../types.js";
 import { violation } from "../violation.js";
 
@@ -33,8 +33,9 @@ export const rabbitmqCluster: Rule = {
       if (replicas <= 1) continue;
       if (replicas % 2 === 0) out.push(violation(this, stack.name, set.address, `rabbitmq runs an even number of nodes (${replicas}); ${replicas - 1} tolerate as many losses`));
       const selected = pdbs.filter((p) => {
-        const selector = labelMap(dig(p.body, "spec", "selector")[0]?.match_labels);
-        return Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => w.podLabels[k] === v);
+        // A budget over every pod of the namespace (empty or absent selector) is no budget for this workload.
+        const selector = dig(p.body, "spec", "selector")[0];
+        return !selectsEveryPod(selector) && labelSelectorMatches(selector, w.podLabels, "none");
       });
       const keepsMajority = selected.some((p) => {
         const s = block(p.body.spec) ?? {};
@@ -47,7 +48,7 @@ export const rabbitmqCluster: Rule = {
       }
       const pod = dig(set.body, "spec", "template", "spec")[0] ?? {};
       const hard = dig(pod, "affinity", "pod_anti_affinity", "required_during_scheduling_ignored_during_execution").some(
-        (t) => str(t.topology_key) === "kubernetes.io/hostname" && blocks(t.label_selector).some((s) => Object.entries(labelMap(s.match_labels)).every(([k, v]) => w.podLabels[k] === v)),
+        (t) => str(t.topology_key) === "kubernetes.io/hostname" && blocks(t.label_selector).some((s) => labelSelectorMatches(s, w.podLabels, "none")),
       );
       if (!hard) out.push(violation(this, stack.name, set.address, "rabbitmq nodes may share a host: no required pod anti-affinity on kubernetes.io/hostname"));
       if (str(spec.pod_management_policy) !== "Parallel") {

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { explainRows } from "../../../cli/commands/explain.js";
-import { toMermaid, topologyGraph } from "../../../stacks/policy/graph.js";
+import { toMermaid, topologyGraph } from "../../../stacks/graph/index.js";
 import { checkStacks, formatViolation } from "../../../stacks/policy/registry.js";
 import { environmentVariant, policyEdges, prod, resourceNamed, resources, synthEnvironment, workloads, type Json } from "../kubernetes/support.js";
 

@@ -1,6 +1,6 @@
 /** The topology graph follows the synthesized NetworkPolicies, not the intended topology. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { topologyGraph } from "../../../stacks/policy/graph.js";
+import { topologyGraph } from "../../../stacks/graph/index.js";
 import { k8s, resources, type Json } from "../../../stacks/policy/model.js";
 import { one, synthesizeShipped, type Synthesized } from "./fixtures.js";
 
@@ -39,5 +39,21 @@ describe("topologyGraph (Kubernetes)", () => {
     expect(g.boundary).toBe("namespace jobstack-prod: no default-deny NetworkPolicy");
     expect(edges(g)).toContain("redis->postgres:5432");
     expect(edges(g)).toContain("postgres->api:8080");
+  });
+
+  it("a policy selecting pods by match_expressions restricts them, and is no default-deny", () => {
+    const s = synth.copy("prod");
+    const policies = s.json.resource!.kubernetes_network_policy_v1 as Record<string, Json>;
+    const deny = Object.keys(policies).find((k) => one(policies[k]!.metadata).name === "default-deny")!;
+    delete policies[deny];
+    expect(edges(topologyGraph(s))).toContain("postgres->worker:8081");
+    policies.postgres_no_egress = {
+      metadata: { name: "postgres-no-egress" },
+      spec: { pod_selector: { match_expressions: [{ key: "app.kubernetes.io/name", operator: "In", values: ["postgres"] }] }, policy_types: ["Egress"] },
+    };
+    const g = topologyGraph(s);
+    expect(g.boundary).toBe("namespace jobstack-prod: no default-deny NetworkPolicy");
+    expect(edges(g).filter((e) => e.startsWith("postgres->"))).toEqual([]);
+    expect(edges(g)).toContain("api->postgres:5432");
   });
 });
