@@ -6,6 +6,8 @@
  * preset translates to (`serviceEnvironment`), plus connection URLs and a fresh API token.
  * Prints the URL and the token, and on SIGINT/SIGTERM forwards one SIGTERM to every child (they
  * drain gracefully), then returns once all have exited. A second signal kills them at once.
+ * Exit codes as the services' (services/core/run-service.ts): 0 after a clean stop, 1 when a
+ * child failed, 128 + n when a second signal n forced the stop.
  *
  * A worker environment with `runtime: jvm` still runs the Node worker here; its JVM flags only
  * matter in a container. Both processes load the environment's handler modules (its `handlers:`
@@ -16,6 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { commandSelection, loadEnvironments, serviceEnvironment } from "../stacks/config/index.js";
 import { coerceError } from "../services/core/errors.js";
+import { forcedExitCode, onShutdownSignals, type ShutdownSignal } from "../services/core/signals.js";
 import { migrate } from "../services/migrations/migrate.js";
 import { prettyFactory } from "pino-pretty";
 import { startChild, type Child } from "./local-children.js";
@@ -133,9 +136,11 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   // Last resort: if this process dies abruptly, do not leave detached children behind.
   const killOnExit = () => children.forEach((c) => c.signal("SIGKILL"));
   process.on("exit", killOnExit);
-  const onSignal = (sig: NodeJS.Signals) => stopper.stop(sig);
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const removeSignalHandlers = onShutdownSignals({
+    // A child that failed may have started the stop already: then the first signal kills.
+    drain: (sig) => stopper.stop(sig),
+    force: (sig) => stopper.kill(sig),
+  });
   const onAbort = () => stopper.stop("SIGTERM");
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
@@ -171,11 +176,11 @@ export async function runLocal(options: LocalOptions): Promise<number> {
       stopper.stop("SIGTERM");
     }
     const codes = await Promise.all(children.map((c) => c.exited));
+    if (stopper.forcedBy) return forcedExitCode(stopper.forcedBy);
     const clean = codes.every((code) => code === 0);
     return stopper.failed || !clean ? 1 : 0;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    removeSignalHandlers();
     process.off("exit", killOnExit);
     options.signal?.removeEventListener("abort", onAbort);
   }
@@ -185,20 +190,27 @@ export async function runLocal(options: LocalOptions): Promise<number> {
 class Stopper {
   stopping = false;
   failed = false;
+  /** The signal that forced the stop, if one did: it sets the exit code. */
+  forcedBy: ShutdownSignal | undefined;
   constructor(
     private readonly children: readonly Child[],
     private readonly out: (line: string) => void,
   ) {}
 
-  stop(reason: string): void {
+  stop(reason: ShutdownSignal): void {
     if (this.stopping) {
-      this.out(`${reason} again: killing every process now`);
-      this.children.forEach((c) => c.signal("SIGKILL"));
+      this.kill(reason);
       return;
     }
     this.stopping = true;
     this.out(`${reason}: stopping ${this.children.length} process(es) gracefully (again to kill)`);
     this.children.forEach((c) => c.signal("SIGTERM"));
+  }
+
+  kill(reason: ShutdownSignal): void {
+    this.forcedBy ??= reason;
+    this.out(`${reason} again: killing every process now`);
+    this.children.forEach((c) => c.signal("SIGKILL"));
   }
 }
 

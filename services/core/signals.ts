@@ -1,5 +1,8 @@
-// Shutdown signals: the first SIGTERM or SIGINT starts a graceful drain; a second one means
+// Shutdown signals: the first SIGTERM or SIGINT starts a graceful stop; a second one means
 // "now" (an operator pressing Ctrl-C twice, or an orchestrator out of patience).
+// Shared by the services (run-service.ts) and `jobstack local` (cli/local.ts).
+
+import { constants } from "node:os";
 
 export type ShutdownSignal = "SIGTERM" | "SIGINT";
 
@@ -20,4 +23,13 @@ export function onShutdownSignals(handlers: SignalHandlers, signals: readonly Sh
   return () => {
     for (const s of signals) process.off(s, listener);
   };
+}
+
+/**
+ * The exit code of a stop forced by `signal`: 128 + its number, what a shell reports for a
+ * process that signal killed (130 for SIGINT, 143 for SIGTERM). docs/health-probes.md lists
+ * every exit code.
+ */
+export function forcedExitCode(signal: ShutdownSignal): number {
+  return 128 + constants.signals[signal];
 }
