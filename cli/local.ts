@@ -17,6 +17,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { commandSelection, loadEnvironments, serviceEnvironment } from "../stacks/config/index.js";
+import type { ServiceEnvVars } from "../services/core/env-contract.js";
 import { coerceError } from "../services/core/errors.js";
 import { forcedExitCode, onShutdownSignals, type ShutdownSignal } from "../services/core/signals.js";
 import { migrate } from "../services/migrations/migrate.js";
@@ -101,15 +102,17 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   const pretty = (options.logFormat ?? (process.stdout.isTTY ? "pretty" : "json")) === "pretty";
   // Readable lines for a person at a terminal: info unless LOG_LEVEL asks for more, and the
   // worker's configuration dump left to the JSON form.
-  const logging: Record<string, string> = pretty ? { LOG_LEVEL: nonEmpty(process.env.LOG_LEVEL) ?? "info" } : {};
+  const logging: ServiceEnvVars = pretty ? { LOG_LEVEL: nonEmpty(process.env.LOG_LEVEL) ?? "info" } : {};
   const format = pretty ? prettyLine(process.stdout.isTTY === true) : undefined;
   const base = { ...stringEnv(process.env), ...connections };
   const children: Child[] = [];
-  const spawnService = (name: string, entry: string, env: Record<string, string>) => {
+  // The service variables are typed by the contract (services/core/env-contract.ts); `base`
+  // (this shell's environment) and `extraEnv` (tests) are laid under and over them.
+  const spawnService = (name: string, entry: string, vars: ServiceEnvVars) => {
+    const env = { ...base, ...stringEnv(vars), ...options.extraEnv };
     children.push(startChild({ name, entry: path.join(ROOT, entry), env, cwd: ROOT, out, ...(format ? { format } : {}) }));
   };
   spawnService("api", "services/api/main.ts", {
-    ...base,
     ...serviceEnvironment(resolved, "api"),
     ...logging,
     PORT: String(port),
@@ -117,17 +120,14 @@ export async function runLocal(options: LocalOptions): Promise<number> {
     HOST: "127.0.0.1",
     API_TOKEN: token,
     OPERATOR_TOKEN: operatorToken,
-    ...options.extraEnv,
   });
   for (let i = 1; i <= options.workers; i++) {
     spawnService(`worker-${i}`, "services/worker/main.ts", {
-      ...base,
       ...serviceEnvironment(resolved, "worker"),
       ...logging,
       HEALTH_PORT: String(healthPortBase === 0 ? 0 : healthPortBase + i - 1),
       HOST: "127.0.0.1",
       WORKER_ID: `local-worker-${i}`,
-      ...options.extraEnv,
     });
   }
 
@@ -247,6 +247,6 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
 
-function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+function stringEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
