@@ -7,7 +7,7 @@
  * Prints the URL and the token, and on SIGINT/SIGTERM forwards one SIGTERM to every child (they
  * drain gracefully), then returns once all have exited. A second signal kills them at once.
  * Exit codes as the services' (services/core/run-service.ts): 0 after a clean stop, 1 when a
- * child failed, 128 + n when a second signal n forced the stop.
+ * child failed, 130 when a second signal forced the stop.
  *
  * A worker environment with `runtime: jvm` still runs the Node worker here; its JVM flags only
  * matter in a container. Both processes load the environment's handler modules (its `handlers:`
@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { commandSelection, loadEnvironments, serviceEnvironment } from "../stacks/config/index.js";
 import type { ServiceEnvVars } from "../services/core/env-contract.js";
 import { coerceError } from "../services/core/errors.js";
-import { forcedExitCode, onShutdownSignals, type ShutdownSignal } from "../services/core/signals.js";
+import { FORCED_EXIT_CODE, onShutdownSignals, type ShutdownSignal } from "../services/core/signals.js";
 import { migrate } from "../services/migrations/migrate.js";
 import { prettyFactory } from "pino-pretty";
 import { startChild, type Child } from "./local-children.js";
@@ -176,7 +176,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
       stopper.stop("SIGTERM");
     }
     const codes = await Promise.all(children.map((c) => c.exited));
-    if (stopper.forcedBy) return forcedExitCode(stopper.forcedBy);
+    if (stopper.forcedBy) return FORCED_EXIT_CODE;
     const clean = codes.every((code) => code === 0);
     return stopper.failed || !clean ? 1 : 0;
   } finally {
@@ -190,7 +190,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
 class Stopper {
   stopping = false;
   failed = false;
-  /** The signal that forced the stop, if one did: it sets the exit code. */
+  /** The signal that forced the stop, if one did: the exit code is then FORCED_EXIT_CODE. */
   forcedBy: ShutdownSignal | undefined;
   constructor(
     private readonly children: readonly Child[],

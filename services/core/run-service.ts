@@ -1,13 +1,13 @@
 // The process lifecycle shared by `npm run api` and `npm run worker`: start, then stop on
-// SIGTERM/SIGINT. One place decides the exit codes (documented in docs/health-probes.md):
+// SIGTERM/SIGINT. One place decides the exit codes (docs/services-contract.md, "Health and shutdown"):
 //   0    stopped cleanly after the first signal
 //   1    start-up failed, or a close step failed while stopping
-//   128+n  a second signal n forced the exit (130 for SIGINT, 143 for SIGTERM)
+//   130  a second signal (SIGTERM or SIGINT) forced the exit before the stop finished
 // Exit 2 (bad configuration, a handler module that cannot load) happens before runService.
 
 import { closeAll, coerceError } from "./errors.js";
 import type { Logger } from "./logger.js";
-import { forcedExitCode, onShutdownSignals } from "./signals.js";
+import { FORCED_EXIT_CODE, onShutdownSignals } from "./signals.js";
 
 export type CloseStep = readonly [name: string, close: () => Promise<unknown> | unknown];
 
@@ -49,7 +49,7 @@ export async function runService(options: RunServiceOptions): Promise<void> {
     },
     force: (signal) => {
       log.warn({ signal }, "second signal: exiting now");
-      exit(forcedExitCode(signal));
+      exit(FORCED_EXIT_CODE);
     },
   });
 

@@ -2,8 +2,6 @@
 // "now" (an operator pressing Ctrl-C twice, or an orchestrator out of patience).
 // Shared by the services (run-service.ts) and `jobstack local` (cli/local.ts).
 
-import { constants } from "node:os";
-
 export type ShutdownSignal = "SIGTERM" | "SIGINT";
 
 export interface SignalHandlers {
@@ -26,10 +24,8 @@ export function onShutdownSignals(handlers: SignalHandlers, signals: readonly Sh
 }
 
 /**
- * The exit code of a stop forced by `signal`: 128 + its number, what a shell reports for a
- * process that signal killed (130 for SIGINT, 143 for SIGTERM). docs/health-probes.md lists
- * every exit code.
+ * The exit code of a stop forced by a second signal: 130, whichever signal it was. Not 128 + n
+ * of the second signal: two signals sent back to back may be handled in either order, and an
+ * operator or a supervisor should see one code for "forced" (docs/services-contract.md).
  */
-export function forcedExitCode(signal: ShutdownSignal): number {
-  return 128 + constants.signals[signal];
-}
+export const FORCED_EXIT_CODE = 130;

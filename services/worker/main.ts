@@ -1,8 +1,8 @@
 // `npm run worker`: wires config, dependencies, handlers, the consume loop, the health server
 // and signal handling together. Configured only by environment variables (services/core/config.ts).
 // Exit codes: 0 after a graceful drain, 1 start-up or shutdown failure, 2 bad configuration
-// (including a handler module that cannot be loaded), 128 + n forced by a second signal n
-// (130 for SIGINT, 143 for SIGTERM): services/core/run-service.ts.
+// (including a handler module that cannot be loaded), 130 forced by a second signal:
+// services/core/run-service.ts.
 
 import { loadServiceConfig, redactConfig, ServiceConfigError } from "../core/config.js";
 import { openDependencies } from "../core/dependencies.js";
