@@ -24,8 +24,8 @@ export const WORKER_HEALTH_PORT = serviceEnvDefault("HEALTH_PORT");
 export const JOB_QUEUE = serviceEnvDefault("JOB_QUEUE");
 /**
  * How long a dependency the process cannot work without may be unreachable before /healthz
- * fails and the orchestrator restarts the process (docs/health-probes.md); the probes' timing
- * in stacks/topology.ts is read against it.
+ * fails and the orchestrator restarts the process (docs/health-probes.md). Rendered explicitly:
+ * the probes in stacks/topology.ts are described in terms of it.
  */
 export const DEPENDENCY_LIVENESS_LIMIT_MS = serviceEnvDefault("DEPENDENCY_LIVENESS_LIMIT_MS");
 
