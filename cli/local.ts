@@ -6,6 +6,8 @@
  * preset translates to (`serviceEnvironment`), plus connection URLs and a fresh API token.
  * Prints the URL and the token, and on SIGINT/SIGTERM forwards one SIGTERM to every child (they
  * drain gracefully), then returns once all have exited. A second signal kills them at once.
+ * Exit codes as the services' (services/core/run-service.ts): 0 after a clean stop, 1 when a
+ * child failed, 130 when a second signal forced the stop.
  *
  * A worker environment with `runtime: jvm` still runs the Node worker here; its JVM flags only
  * matter in a container. Both processes load the environment's handler modules (its `handlers:`
@@ -15,7 +17,9 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { commandSelection, loadEnvironments, serviceEnvironment } from "../stacks/config/index.js";
+import type { ServiceEnvVars } from "../services/core/env-contract.js";
 import { coerceError } from "../services/core/errors.js";
+import { FORCED_EXIT_CODE, onShutdownSignals, type ShutdownSignal } from "../services/core/signals.js";
 import { migrate } from "../services/migrations/migrate.js";
 import { prettyFactory } from "pino-pretty";
 import { startChild, type Child } from "./local-children.js";
@@ -98,15 +102,17 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   const pretty = (options.logFormat ?? (process.stdout.isTTY ? "pretty" : "json")) === "pretty";
   // Readable lines for a person at a terminal: info unless LOG_LEVEL asks for more, and the
   // worker's configuration dump left to the JSON form.
-  const logging: Record<string, string> = pretty ? { LOG_LEVEL: nonEmpty(process.env.LOG_LEVEL) ?? "info" } : {};
+  const logging: ServiceEnvVars = pretty ? { LOG_LEVEL: nonEmpty(process.env.LOG_LEVEL) ?? "info" } : {};
   const format = pretty ? prettyLine(process.stdout.isTTY === true) : undefined;
   const base = { ...stringEnv(process.env), ...connections };
   const children: Child[] = [];
-  const spawnService = (name: string, entry: string, env: Record<string, string>) => {
+  // The service variables are typed by the contract (services/core/env-contract.ts); `base`
+  // (this shell's environment) and `extraEnv` (tests) are laid under and over them.
+  const spawnService = (name: string, entry: string, vars: ServiceEnvVars) => {
+    const env = { ...base, ...stringEnv(vars), ...options.extraEnv };
     children.push(startChild({ name, entry: path.join(ROOT, entry), env, cwd: ROOT, out, ...(format ? { format } : {}) }));
   };
   spawnService("api", "services/api/main.ts", {
-    ...base,
     ...serviceEnvironment(resolved, "api"),
     ...logging,
     PORT: String(port),
@@ -114,17 +120,14 @@ export async function runLocal(options: LocalOptions): Promise<number> {
     HOST: "127.0.0.1",
     API_TOKEN: token,
     OPERATOR_TOKEN: operatorToken,
-    ...options.extraEnv,
   });
   for (let i = 1; i <= options.workers; i++) {
     spawnService(`worker-${i}`, "services/worker/main.ts", {
-      ...base,
       ...serviceEnvironment(resolved, "worker"),
       ...logging,
       HEALTH_PORT: String(healthPortBase === 0 ? 0 : healthPortBase + i - 1),
       HOST: "127.0.0.1",
       WORKER_ID: `local-worker-${i}`,
-      ...options.extraEnv,
     });
   }
 
@@ -133,9 +136,11 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   // Last resort: if this process dies abruptly, do not leave detached children behind.
   const killOnExit = () => children.forEach((c) => c.signal("SIGKILL"));
   process.on("exit", killOnExit);
-  const onSignal = (sig: NodeJS.Signals) => stopper.stop(sig);
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const removeSignalHandlers = onShutdownSignals({
+    // A child that failed may have started the stop already: then the first signal kills.
+    drain: (sig) => stopper.stop(sig),
+    force: (sig) => stopper.kill(sig),
+  });
   const onAbort = () => stopper.stop("SIGTERM");
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
@@ -171,11 +176,11 @@ export async function runLocal(options: LocalOptions): Promise<number> {
       stopper.stop("SIGTERM");
     }
     const codes = await Promise.all(children.map((c) => c.exited));
+    if (stopper.forcedBy) return FORCED_EXIT_CODE;
     const clean = codes.every((code) => code === 0);
     return stopper.failed || !clean ? 1 : 0;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    removeSignalHandlers();
     process.off("exit", killOnExit);
     options.signal?.removeEventListener("abort", onAbort);
   }
@@ -185,20 +190,27 @@ export async function runLocal(options: LocalOptions): Promise<number> {
 class Stopper {
   stopping = false;
   failed = false;
+  /** The signal that forced the stop, if one did: the exit code is then FORCED_EXIT_CODE. */
+  forcedBy: ShutdownSignal | undefined;
   constructor(
     private readonly children: readonly Child[],
     private readonly out: (line: string) => void,
   ) {}
 
-  stop(reason: string): void {
+  stop(reason: ShutdownSignal): void {
     if (this.stopping) {
-      this.out(`${reason} again: killing every process now`);
-      this.children.forEach((c) => c.signal("SIGKILL"));
+      this.kill(reason);
       return;
     }
     this.stopping = true;
     this.out(`${reason}: stopping ${this.children.length} process(es) gracefully (again to kill)`);
     this.children.forEach((c) => c.signal("SIGTERM"));
+  }
+
+  kill(reason: ShutdownSignal): void {
+    this.forcedBy ??= reason;
+    this.out(`${reason} again: killing every process now`);
+    this.children.forEach((c) => c.signal("SIGKILL"));
   }
 }
 
@@ -239,6 +251,6 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
 
-function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+function stringEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }

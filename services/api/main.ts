@@ -3,19 +3,18 @@
  *
  * Migrations are not run here (`npm run migrate` or `jobstack local` do that); the API only
  * reports readiness. SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish,
- * close the dependencies, exit 0. A second signal exits at once.
+ * close the dependencies, exit 0. A second signal exits at once (exit codes: run-service.ts).
  */
 import { createStorageMetrics } from "../core/storage-metrics.js";
 import { openDependencies } from "../core/dependencies.js";
 import { coerceError } from "../core/errors.js";
+import { throttledDependencyErrorLog } from "../core/dependency-error-log.js";
+import { runService } from "../core/run-service.js";
 import { loadServiceConfig, redactConfig, ServiceConfigError } from "../core/config.js";
 import { createLogger } from "../core/logger.js";
 import { createHandlerRegistry, HandlerModuleError, loadHandlerModules } from "../handlers/index.js";
 import { buildApp } from "./app.js";
 import { apiDepsFrom } from "./deps.js";
-
-/** Background reconnect errors repeat every few hundred ms during an outage: log each source at most this often. */
-const RECONNECT_LOG_INTERVAL_MS = 10_000;
 
 async function main(): Promise<void> {
   let config;
@@ -40,16 +39,10 @@ async function main(): Promise<void> {
     process.exit(raw instanceof HandlerModuleError ? 2 : 1);
   }
 
-  const lastLogged = new Map<string, number>();
   const deps = await openDependencies(config, {
     // Serve /healthz and a 503 /readyz through a Postgres outage instead of crash-looping.
     requirePostgres: false,
-    onError: (source, err) => {
-      const now = Date.now();
-      if (now - (lastLogged.get(source) ?? 0) < RECONNECT_LOG_INTERVAL_MS) return;
-      lastLogged.set(source, now);
-      logger.warn({ source, err: err.message }, "dependency error");
-    },
+    onError: throttledDependencyErrorLog(logger),
   });
   // Queue depths and bounds on the api too: they matter most when every worker is gone.
   createStorageMetrics(deps.metrics.registry, {
@@ -66,42 +59,17 @@ async function main(): Promise<void> {
     logger,
   });
 
-  let stopping = false;
-  const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, "second signal: exiting now");
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, "draining");
-    let code = 0;
-    try {
-      await app.close();
-    } catch (raw) {
-      code = 1;
-      logger.error({ err: coerceError(raw) }, "closing the HTTP server failed");
-    }
-    try {
-      await deps.close();
-    } catch (raw) {
-      code = 1;
-      logger.error({ err: coerceError(raw) }, "closing dependencies failed");
-    }
-    logger.info("stopped");
-    process.exit(code);
-  };
-  process.on("SIGTERM", (s) => void stop(s));
-  process.on("SIGINT", (s) => void stop(s));
-
-  try {
+  await runService({
+    log: logger,
+    stoppingMessage: "draining",
     // HOST defaults to 0.0.0.0: in a container the probe and the load balancer come from
     // outside the loopback. `jobstack local` narrows it to 127.0.0.1.
-    await app.listen({ port: config.port, host: config.host });
-  } catch (raw) {
-    logger.error({ err: coerceError(raw) }, "cannot listen");
-    await deps.close().catch(() => undefined);
-    process.exit(1);
-  }
+    start: async () => void (await app.listen({ port: config.port, host: config.host })),
+    close: [
+      ["HTTP server", () => app.close()],
+      ["dependencies", () => deps.close()],
+    ],
+  });
 }
 
 main().catch((raw) => {

@@ -7,10 +7,11 @@
 // the older write finds no entry to compare with and lands; and a write that fails while Redis
 // blips leaves the previous entry in place. Both can only leave a state that is not settled
 // (PENDING, RUNNING, FAILED — a settled job has no later write to lose), so such entries live
-// only `activeTtlSeconds` (15 s by default): stale answers are bounded to that, and settled
-// jobs, which clients poll for, keep the long TTL.
+// only `activeTtlSeconds` (CACHE_ACTIVE_TTL_SECONDS, 15 s by default): stale answers are
+// bounded to that, and settled jobs, which clients poll for, keep the long TTL.
 
 import { Redis } from "ioredis";
+import { serviceEnvDefault } from "./env-contract.js";
 import { coerceError } from "./errors.js";
 import type { Job } from "./jobs/types.js";
 
@@ -82,11 +83,11 @@ export async function waitForRedis(redis: Redis, timeoutMs = 2_000): Promise<boo
 const SETTLED: ReadonlySet<Job["state"]> = new Set(["COMPLETED", "CANCELLED"]);
 
 export interface JobCacheOptions {
-  /** TTL of a settled job (COMPLETED, CANCELLED). @default 3600 */
+  /** TTL of a settled job (COMPLETED, CANCELLED). @default CACHE_TTL_SECONDS' default (env-contract.ts) */
   readonly ttlSeconds?: number;
-  /** TTL of a job that can still change; bounds how long a lost or reordered write can show. @default 15 */
+  /** TTL of a job that can still change; bounds how long a lost or reordered write can show. @default CACHE_ACTIVE_TTL_SECONDS' default */
   readonly activeTtlSeconds?: number;
-  /** @default "jobstack:" */
+  /** @default CACHE_PREFIX's default, "jobstack:" */
   readonly prefix?: string;
   readonly onError?: (err: Error, op: "get" | "put" | "delete") => void;
 }
@@ -101,9 +102,9 @@ export class JobCache {
     redis: Redis,
     private readonly options: JobCacheOptions = {},
   ) {
-    this.ttl = options.ttlSeconds ?? 3600;
-    this.activeTtl = Math.min(this.ttl, options.activeTtlSeconds ?? 15);
-    this.prefix = options.prefix ?? "jobstack:";
+    this.ttl = options.ttlSeconds ?? serviceEnvDefault("CACHE_TTL_SECONDS");
+    this.activeTtl = Math.min(this.ttl, options.activeTtlSeconds ?? serviceEnvDefault("CACHE_ACTIVE_TTL_SECONDS"));
+    this.prefix = options.prefix ?? serviceEnvDefault("CACHE_PREFIX");
     if (!("jobstackPutIfNewer" in redis)) redis.defineCommand("jobstackPutIfNewer", { numberOfKeys: 1, lua: PUT_IF_NEWER });
     this.redis = redis as RedisWithScripts;
   }

@@ -1,11 +1,12 @@
 // The Postgres pool and the one transaction helper every repository operation goes through.
 
 import pg from "pg";
+import { serviceEnvDefault } from "./env-contract.js";
 import { coerceError } from "./errors.js";
 
 export interface PoolOptions {
   readonly databaseUrl: string;
-  /** @default 10 */
+  /** @default DB_POOL_SIZE's default (env-contract.ts) */
   readonly dbPoolSize?: number;
   /** Shown in pg_stat_activity. @default "jobstack" */
   readonly applicationName?: string;
@@ -35,7 +36,7 @@ export function createPool(config: PoolOptions): pg.Pool {
   const statementTimeout = config.statementTimeoutMs ?? 0;
   const pool = new pg.Pool({
     connectionString: config.databaseUrl,
-    max: config.dbPoolSize ?? 10,
+    max: config.dbPoolSize ?? serviceEnvDefault("DB_POOL_SIZE"),
     application_name: config.applicationName ?? "jobstack",
     // Fail fast when Postgres is down: callers leave the work for the sweeper/reaper or answer 503.
     connectionTimeoutMillis: config.connectionTimeoutMs ?? 5_000,

@@ -1,12 +1,14 @@
 // `npm run worker`: wires config, dependencies, handlers, the consume loop, the health server
 // and signal handling together. Configured only by environment variables (services/core/config.ts).
 // Exit codes: 0 after a graceful drain, 1 start-up or shutdown failure, 2 bad configuration
-// (including a handler module that cannot be loaded),
-// 130 forced by a second signal.
+// (including a handler module that cannot be loaded), 130 forced by a second signal:
+// services/core/run-service.ts.
 
 import { loadServiceConfig, redactConfig, ServiceConfigError } from "../core/config.js";
 import { openDependencies } from "../core/dependencies.js";
-import { closeAll, coerceError } from "../core/errors.js";
+import { coerceError } from "../core/errors.js";
+import { throttledDependencyErrorLog } from "../core/dependency-error-log.js";
+import { runService } from "../core/run-service.js";
 import { checkReadiness } from "../core/readiness.js";
 import { createLogger } from "../core/logger.js";
 import { JobRetention } from "../core/jobs/retention.js";
@@ -14,7 +16,6 @@ import { createMetrics } from "../core/metrics.js";
 import { createStorageMetrics } from "../core/storage-metrics.js";
 import { createHandlerRegistry, HandlerModuleError, loadHandlerModules } from "../handlers/index.js";
 import { startHealthServer } from "./health.js";
-import { onShutdownSignals } from "./signals.js";
 import { Worker } from "./worker.js";
 
 async function main(): Promise<void> {
@@ -28,15 +29,6 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, { service: "worker", workerId: config.workerId });
   log.info({ config: redactConfig(config) }, "starting worker");
 
-  // Reconnect errors repeat every few hundred ms during an outage; log one per source per 10 s.
-  const lastLogged = new Map<string, number>();
-  const onError = (source: string, err: Error) => {
-    const now = Date.now();
-    if (now - (lastLogged.get(source) ?? 0) < 10_000) return;
-    lastLogged.set(source, now);
-    log.warn({ source, err }, "dependency error");
-  };
-
   // Before any connection: a missing or broken handler module stops the start, naming the module.
   const registry = createHandlerRegistry();
   try {
@@ -48,7 +40,7 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ labels: { service: "worker" } });
   const deps = await openDependencies(config, {
     metrics,
-    onError,
+    onError: throttledDependencyErrorLog(log),
     // Not rate-limited like onError: an operator must see every repair.
     onQueueRepaired: (queue) =>
       log.warn({ queue }, "RabbitMQ queue without a leader (basic.consume never answered) deleted and declared again; see docs/broker-outages.md"),
@@ -100,40 +92,19 @@ async function main(): Promise<void> {
     },
   });
 
-  onShutdownSignals({
-    drain: (signal) => {
-      log.info({ signal }, "draining: no new jobs; finishing or releasing in-flight ones (signal again to exit now)");
-      void (async () => {
-        let code = 0;
-        try {
-          const drained = await worker.drain();
-          log.info(drained, "drained");
-        } catch (err) {
-          code = 1;
-          log.error({ err: coerceError(err) }, "drain failed");
-        }
-        try {
-          await closeAll([
-            ["health server", () => health.close()],
-            ["dependencies", () => deps.close()],
-          ]);
-        } catch (err) {
-          code = 1;
-          log.error({ err: coerceError(err) }, "shutdown failed");
-        }
-        log.flush();
-        process.exit(code);
-      })();
+  await runService({
+    log,
+    stoppingMessage: "draining: no new jobs; finishing or releasing in-flight ones",
+    start: async () => {
+      await worker.start();
+      log.info({ queue: config.jobQueue, concurrency: config.workerConcurrency, healthPort: health.port, types: registry.types() }, "worker started");
     },
-    force: (signal) => {
-      log.warn({ signal }, "second signal: exiting now");
-      log.flush();
-      process.exit(130);
-    },
+    close: [
+      ["worker", async () => log.info(await worker.drain(), "drained")],
+      ["health server", () => health.close()],
+      ["dependencies", () => deps.close()],
+    ],
   });
-
-  await worker.start();
-  log.info({ queue: config.jobQueue, concurrency: config.workerConcurrency, healthPort: health.port, types: registry.types() }, "worker started");
 }
 
 main().catch((err) => {

@@ -1,24 +1,33 @@
 /**
  * Translates a resolved environment into the non-secret environment variables of the api and
- * worker processes (each listed with its default in services/core/config.ts). The services
- * never read presets; this is the only bridge, used by both targets and by `jobstack local`.
- * Connection URLs and the API token are secrets and are added by the caller (Terraform variables
- * on the targets, local defaults in `jobstack local`).
+ * worker processes. The services never read presets; this is the only bridge, used by both
+ * targets and by `jobstack local`. Connection URLs and the API token are secrets and are added
+ * by the caller (Terraform variables on the targets, local defaults in `jobstack local`).
+ *
+ * The variable names and their defaults come from the services' contract
+ * (services/core/env-contract.ts): a name the services do not read fails tsc, and
+ * test/services/env-contract.test.ts loads every synthesized environment with the services'
+ * own loader.
  */
 import { retentionSeconds } from "../../presets/retention.js";
+import { serviceEnvDefault, type ServiceEnvName, type ServiceEnvVars, type ServiceRole } from "../../services/core/env-contract.js";
 import type { ResolvedEnvironment } from "./resolve.js";
 
-export type ServiceRole = "api" | "worker";
+/** The roles the stacks write a service environment for; the migrate Job gets only DATABASE_URL. */
+export type ServiceEnvRole = Exclude<ServiceRole, "migrate">;
 
-export const API_PORT = 8080;
-export const WORKER_HEALTH_PORT = 8081;
-export const JOB_QUEUE = "jobs";
+// The stacks set these to the services' defaults, explicitly: the same numbers also open the
+// container ports, point the probes and name the queue in the stacks, so the rendered
+// environment states them rather than leaving them to a default the reader cannot see.
+export const API_PORT = serviceEnvDefault("PORT");
+export const WORKER_HEALTH_PORT = serviceEnvDefault("HEALTH_PORT");
+export const JOB_QUEUE = serviceEnvDefault("JOB_QUEUE");
 /**
  * How long a dependency the process cannot work without may be unreachable before /healthz
- * fails and the orchestrator restarts the process; readiness fails at once (docs/health-probes.md).
- * Two minutes: far above a broker or database restart, so a short outage never restarts the fleet.
+ * fails and the orchestrator restarts the process (docs/health-probes.md). Rendered explicitly:
+ * the probes in stacks/topology.ts are described in terms of it.
  */
-export const DEPENDENCY_LIVENESS_LIMIT_MS = 120_000;
+export const DEPENDENCY_LIVENESS_LIMIT_MS = serviceEnvDefault("DEPENDENCY_LIVENESS_LIMIT_MS");
 
 /**
  * The api's two bearer tokens, by the environment variable services/core/config.ts reads
@@ -30,11 +39,14 @@ export const TOKEN_ENV = {
   submit: "API_TOKEN",
   /** Also retry and cancel, single and bulk (the dashboard's buttons). */
   operator: "OPERATOR_TOKEN",
-} as const;
+} as const satisfies Record<string, ServiceEnvName>;
 
-export function serviceEnvironment(env: ResolvedEnvironment, role: ServiceRole): Record<string, string> {
+// DB_POOL_SIZE is always set from the preset rather than left to the services' default: the
+// preset sizes each service's pool, and the connection budget (presets/cross-checks.ts) counts
+// exactly those numbers against Postgres' max_connections.
+export function serviceEnvironment(env: ResolvedEnvironment, role: ServiceEnvRole): ServiceEnvVars {
   const { preset, derived } = env;
-  const common = {
+  const common: ServiceEnvVars = {
     LOG_LEVEL: env.environment.logLevel,
     JOB_QUEUE,
     QUEUE_TYPE: preset.rabbitmq.queueType,
@@ -69,7 +81,7 @@ export function serviceEnvironment(env: ResolvedEnvironment, role: ServiceRole):
 }
 
 /** The retention pass runs in the workers; seconds, 0 = forever (services/core/config.ts). */
-function retentionEnv(env: ResolvedEnvironment): Record<string, string> {
+function retentionEnv(env: ResolvedEnvironment): ServiceEnvVars {
   const r = retentionSeconds(env.preset.retention);
   return {
     RETENTION_COMPLETED_SECONDS: String(r.completed),

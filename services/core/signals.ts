@@ -1,5 +1,6 @@
-// Shutdown signals: the first SIGTERM or SIGINT starts a graceful drain; a second one means
+// Shutdown signals: the first SIGTERM or SIGINT starts a graceful stop; a second one means
 // "now" (an operator pressing Ctrl-C twice, or an orchestrator out of patience).
+// Shared by the services (run-service.ts) and `jobstack local` (cli/local.ts).
 
 export type ShutdownSignal = "SIGTERM" | "SIGINT";
 
@@ -21,3 +22,10 @@ export function onShutdownSignals(handlers: SignalHandlers, signals: readonly Sh
     for (const s of signals) process.off(s, listener);
   };
 }
+
+/**
+ * The exit code of a stop forced by a second signal: 130, whichever signal it was. Not 128 + n
+ * of the second signal: two signals sent back to back may be handled in either order, and an
+ * operator or a supervisor should see one code for "forced" (docs/services-contract.md).
+ */
+export const FORCED_EXIT_CODE = 130;
