@@ -22,7 +22,7 @@ import type { ApiDeps } from "../../../services/api/deps.js";
 import { readinessChecks } from "../../../services/core/readiness.js";
 import type { FastifyInstance } from "fastify";
 
-import { AMQP_URL, PG_ADMIN_URL, REDIS_URL } from "../../support/servers.js";
+import { AMQP_URL, PG_ADMIN_URL, REDIS_URL } from "../../../harness/servers.js";
 export { AMQP_URL, PG_ADMIN_URL, REDIS_URL };
 
 export function databaseUrl(name: string): string {

@@ -14,7 +14,7 @@ import { uuidv7 } from "../../../../services/core/uuid.js";
 import { createHandlerRegistry } from "../../../../services/worker/handlers.js";
 import { Maintenance } from "../../../../services/worker/maintenance.js";
 import { Worker } from "../../../../services/worker/worker.js";
-import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL, sleep, testQueueName, type TestDatabase } from "../../../support/jobstack.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL, sleep, testQueueName, type TestDatabase } from "../../../../harness/jobstack.js";
 
 let db: TestDatabase;
 let pool: pg.Pool;
