@@ -26,7 +26,7 @@ import { createMetrics } from "../services/core/metrics.js";
 import { JobQueue } from "../services/core/queue.js";
 import { readinessChecks } from "../services/core/readiness.js";
 import { migrate } from "../services/migrations/migrate.js";
-import { createHandlerRegistry } from "../services/worker/handlers.js";
+import { createHandlerRegistry } from "../services/handlers/index.js";
 import { AMQP_URL, PG_ADMIN_URL, REDIS_DB, REDIS_HOST, REDIS_PORT } from "./lib/env.js";
 import { summarize, type Summary } from "./lib/stats.js";
 

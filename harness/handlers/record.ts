@@ -6,7 +6,7 @@
  * claim number when given (so a killed first run is slow and the takeover is quick).
  */
 import pg from "pg";
-import type { HandlerModuleContext, HandlerRegistry } from "../../services/worker/handlers.js";
+import type { HandlerModuleContext, HandlerRegistry } from "../../services/handlers/index.js";
 
 export function register(registry: HandlerRegistry, ctx: HandlerModuleContext): void {
   const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 2 });
