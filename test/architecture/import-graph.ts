@@ -101,9 +101,13 @@ export function importsOf(text: string): ImportSite[] {
   };
   const kindAt = (i: number): SyntaxKind | undefined => tokens[i]?.kind;
   const sites: ImportSite[] = [];
+  // `import x = require("y")` is seen twice, as an import and as a require: count the string once.
+  const taken = new Set<number>();
   const add = (i: number, at: number): void => {
     const token = tokens[i];
-    if (token?.kind === SyntaxKind.StringLiteral) sites.push({ specifier: token.value, line: lineAt(tokens[at]!.start) });
+    if (token?.kind !== SyntaxKind.StringLiteral || taken.has(i)) return;
+    taken.add(i);
+    sites.push({ specifier: token.value, line: lineAt(tokens[at]!.start) });
   };
   /** From token i on, the string after `from` (or a bare string, or `require(…)`) before the clause ends. */
   const clause = (i: number, at: number): void => {
@@ -122,7 +126,7 @@ export function importsOf(text: string): ImportSite[] {
     if (kind === SyntaxKind.ImportKeyword) {
       const next = kindAt(i + 1);
       if (next === SyntaxKind.OpenParenToken) add(i + 2, i);
-      else if (next !== SyntaxKind.DotToken) clause(i + 1, i);
+      else if (next !== undefined && IMPORT_CLAUSE_STARTS.has(next)) clause(i + 1, i);
     } else if (kind === SyntaxKind.ExportKeyword) {
       let j = i + 1;
       if (kindAt(j) === SyntaxKind.TypeKeyword) j++;
@@ -138,6 +142,11 @@ export function importsOf(text: string): ImportSite[] {
   }
   return sites;
 }
+
+/** What may follow `import` in a declaration; anything else (`import.meta`, `{ import: 1 }`) is not one. */
+const IMPORT_CLAUSE_STARTS = new Set<SyntaxKind>([
+  SyntaxKind.StringLiteral, SyntaxKind.Identifier, SyntaxKind.OpenBraceToken, SyntaxKind.AsteriskToken, SyntaxKind.TypeKeyword,
+]);
 
 const SOURCE = /\.(ts|mts|cts|js|mjs|cjs)$/;
 
