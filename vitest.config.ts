@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-// Tests talk to real Postgres, Redis and RabbitMQ servers (test/support/servers.ts), and some start
+// Tests talk to real Postgres, Redis and RabbitMQ servers (harness/servers.ts), and some start
 // throwaway servers; forks keep each file's connections and child processes apart.
 export default defineConfig({
   test: {

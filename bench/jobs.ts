@@ -23,7 +23,8 @@ import { pathToFileURL } from "node:url";
 import { sleep, stopAllChildren } from "./lib/env.js";
 import { renderJobs } from "./lib/render.js";
 import { attributeCpu, cpuPerJob, readProcCpu } from "./lib/cpu.js";
-import { formatMs, formatRate, interleave, ratio, summarize, type Summary } from "./lib/stats.js";
+import type { JobsResult, JobsSample, JobsWorkloadResult } from "./lib/results.js";
+import { formatMs, formatRate, interleave, ratio, summarize } from "./lib/stats.js";
 import { WORKLOADS, type WorkloadName } from "./jobs/handlers.js";
 import { BullmqSystem, GraphileSystem, Jobstack, type JobSystem } from "./jobs/systems.js";
 
@@ -45,45 +46,6 @@ export interface JobsOptions {
   /** Hard limit of one run. @default 180000 */
   readonly runTimeoutMs?: number;
   readonly log?: (line: string) => void;
-}
-
-export interface JobsSample {
-  readonly enqueueMs: number;
-  readonly drainMs: number;
-  readonly failed: number;
-  /** CPU ms spent by each component during the run (bench/lib/cpu.ts); empty without /proc. */
-  readonly cpuMs: Readonly<Record<string, number>>;
-}
-
-export interface JobsSystemResult {
-  readonly system: string;
-  /** Short name in the summary line. */
-  readonly key?: string;
-  readonly samples: readonly JobsSample[];
-  readonly enqueueMs: Summary;
-  readonly drainMs: Summary;
-  /** Jobs per second, end to end (count / drain), per sample. */
-  readonly throughput: Summary;
-  /** Median throughput / the baseline's median throughput: > 1 is faster than jobstack. */
-  readonly throughputRatio: number;
-  /** Median enqueue time / the baseline's: < 1 enqueues faster than jobstack. */
-  readonly enqueueRatio: number;
-  /** CPU ms per job by component (median over the runs), and their sum as "total". */
-  readonly cpuMsPerJob: Readonly<Record<string, number>>;
-}
-
-export interface JobsWorkloadResult {
-  readonly workload: WorkloadName;
-  readonly job: { readonly type: string; readonly payload: unknown };
-  readonly count: number;
-  readonly baseline: string;
-  readonly order: readonly (readonly string[])[];
-  readonly systems: readonly JobsSystemResult[];
-}
-
-export interface JobsResult {
-  readonly settings: { reps: number; workers: number; concurrency: number; inFlight: number; warmup: number };
-  readonly workloads: readonly JobsWorkloadResult[];
 }
 
 /** How often a run polls for completion: the drain time is at most this late. */

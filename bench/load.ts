@@ -13,9 +13,9 @@
  * many jobs completed, and the RSS of the workers and the api.
  */
 import { parseArgs } from "node:util";
-import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL } from "../test/support/jobstack.js";
-import { dropWhenIdle, startCluster } from "../test/reliability/support/cluster.js";
-import { waitForFinal } from "../test/reliability/support/checker.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL } from "../harness/jobstack.js";
+import { dropWhenIdle, startCluster } from "../harness/cluster.js";
+import { waitForFinal } from "../harness/checker.js";
 
 const { values } = parseArgs({
   options: {

@@ -15,12 +15,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { jobsOptionsFromArgs, runJobsBench, summaryLines, type JobsResult } from "./jobs.js";
+import { jobsOptionsFromArgs, runJobsBench, summaryLines } from "./jobs.js";
 import { machineInfo, ROOT, stopAllChildren } from "./lib/env.js";
-import { renderReport, type Stored } from "./lib/render.js";
-import { runSearchBench, searchOptionsFromArgs, type SearchResult } from "./search.js";
-import { renderStorage, runStorageBench, type StorageResult } from "./storage.js";
-import { runSynthBench, SYNTH_PAIRS, type SynthResult } from "./synth.js";
+import { renderReport } from "./lib/render.js";
+import type { JobsResult, SearchResult, StorageResult, Stored, SynthResult } from "./lib/results.js";
+import { runSearchBench, searchOptionsFromArgs } from "./search.js";
+import { renderStorage, runStorageBench } from "./storage.js";
+import { runSynthBench, SYNTH_PAIRS } from "./synth.js";
 
 const RESULTS = path.join(ROOT, "bench/results");
 

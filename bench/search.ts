@@ -26,38 +26,15 @@ import { createMetrics } from "../services/core/metrics.js";
 import { JobQueue } from "../services/core/queue.js";
 import { readinessChecks } from "../services/core/readiness.js";
 import { migrate } from "../services/migrations/migrate.js";
-import { createHandlerRegistry } from "../services/worker/handlers.js";
+import { createHandlerRegistry } from "../services/handlers/index.js";
 import { AMQP_URL, PG_ADMIN_URL, REDIS_DB, REDIS_HOST, REDIS_PORT } from "./lib/env.js";
-import { summarize, type Summary } from "./lib/stats.js";
+import type { SearchQueryResult, SearchResult } from "./lib/results.js";
+import { summarize } from "./lib/stats.js";
 
 export interface SearchOptions {
   readonly rows: number;
   readonly reps: number;
   readonly log?: (line: string) => void;
-}
-
-export interface SearchQueryResult {
-  readonly name: string;
-  readonly path: string;
-  /** Items in the answer. */
-  readonly items: number;
-  /** End to end over HTTP. */
-  readonly samplesMs: readonly number[];
-  readonly ms: Summary;
-  readonly p95Ms: number;
-  /** The repository's search call alone (one round trip to Postgres), for the page queries. */
-  readonly dbSamplesMs?: readonly number[];
-  readonly dbMs?: Summary;
-  /** The search statement's plan, one line per node (absent for stats). */
-  readonly plan?: readonly string[];
-}
-
-export interface SearchResult {
-  readonly rows: number;
-  readonly fillMs: number;
-  readonly tableMiB: number;
-  readonly indexMiB: Readonly<Record<string, number>>;
-  readonly queries: readonly SearchQueryResult[];
 }
 
 export function searchOptionsFromArgs(quick: boolean, argv: readonly string[] = process.argv): SearchOptions {

@@ -22,14 +22,7 @@ import { deleteExpiredJobs } from "../services/core/jobs/retention-queries.js";
 import { migrate } from "../services/migrations/migrate.js";
 import { PG_ADMIN_URL } from "./lib/env.js";
 import { pooled } from "./lib/pool.js";
-
-export interface StorageResult {
-  readonly jobs: number;
-  readonly payloadBytes: number;
-  readonly bytesPerJob: { readonly jobsTable: number; readonly audit: number; readonly total: number };
-  readonly deleteRowsMs: number;
-  readonly deleteJobsThenDropMs: { readonly jobs: number; readonly drop: number; readonly total: number };
-}
+import type { StorageResult } from "./lib/results.js";
 
 const PAYLOAD = { to: "someone@example.com", template: "welcome", locale: "en-GB", vars: { name: "Ada Lovelace", plan: "pro" } };
 

@@ -21,15 +21,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { runTsx } from "./lib/env.js";
 import { renderSynth } from "./lib/render.js";
-import { formatMiB, formatMs, interleave, ratio, summarize, type Summary } from "./lib/stats.js";
-
-export type SynthVariant = "app" | "app+root" | "deep" | "root";
-
-export interface SynthSample {
-  readonly wallMs: number;
-  readonly cpuMs: number;
-  readonly maxRssBytes: number;
-}
+import type { SynthResult, SynthSample, SynthVariant } from "./lib/results.js";
+import { formatMiB, formatMs, interleave, ratio, summarize } from "./lib/stats.js";
 
 export interface SynthPair {
   readonly name: string;
@@ -41,22 +34,6 @@ export const SYNTH_PAIRS: readonly SynthPair[] = [
   { name: "real app synth, all environments", baseline: "app", naive: "app+root" },
   { name: "provider imports only, no synth", baseline: "deep", naive: "root" },
 ];
-
-export interface SynthResult {
-  readonly reps: number;
-  readonly order: readonly (readonly SynthVariant[])[];
-  readonly samples: Readonly<Record<string, readonly SynthSample[]>>;
-  readonly summaries: Readonly<Record<string, { wallMs: Summary; cpuMs: Summary; maxRssBytes: Summary }>>;
-  readonly pairs: readonly {
-    readonly name: string;
-    readonly baseline: SynthVariant;
-    readonly naive: SynthVariant;
-    /** naive / baseline, from the medians. */
-    readonly ratio: { wallMs: number; cpuMs: number; maxRssBytes: number };
-    /** naive − baseline, from the medians. */
-    readonly extra: { wallMs: number; cpuMs: number; maxRssBytes: number };
-  }[];
-}
 
 export interface SynthOptions {
   readonly reps: number;

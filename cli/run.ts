@@ -6,8 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ConfigError } from "../stacks/config/errors.js";
-import { didYouMean } from "../stacks/config/suggest.js";
+import { ConfigError } from "../config-files/errors.js";
+import { didYouMean } from "../config-files/suggest.js";
 import { SynthOutputError } from "../stacks/policy/load.js";
 import { CommandError, EXIT, USAGE, UsageError } from "./usage.js";
 

@@ -6,10 +6,10 @@
 import { readdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError } from "../stacks/config/errors.js";
-import { readYamlFile, type YamlSource } from "../stacks/config/yaml.js";
-import { didYouMean } from "../stacks/config/suggest.js";
-import { zodIssues } from "../stacks/config/zod-issues.js";
+import { ConfigError } from "../config-files/errors.js";
+import { readYamlFile, type YamlSource } from "../config-files/yaml.js";
+import { didYouMean } from "../config-files/suggest.js";
+import { zodIssues } from "../config-files/zod-issues.js";
 import { PresetSchema, type Preset } from "./schema.js";
 
 export const PRESETS_DIR = dirname(fileURLToPath(import.meta.url));

@@ -14,7 +14,7 @@ import { listEnvironments, loadEnvironment } from "../stacks/config/index.js";
 import { DATA_NODE_LABEL, LOG_OPTIONS } from "../stacks/docker/workload.js";
 import { environmentVariant, type Json } from "./stacks/kubernetes/support.js";
 import { synthEnv } from "./stacks/support.js";
-import { ROOT } from "./support/jobstack.js";
+import { ROOT } from "../harness/jobstack.js";
 
 const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
 const ENVS = listEnvironments();

@@ -1,6 +1,6 @@
 /**
  * The job handlers every system runs in the throughput benchmark: jobstack's own builtins
- * (services/worker/handlers.ts), so BullMQ and graphile-worker do exactly the same work per job
+ * (services/handlers/builtins.ts), so BullMQ and graphile-worker do exactly the same work per job
  * (`noop` returns at once; `hash {rounds}` is `rounds` chained sha256 digests).
  */
 import { createHandlerRegistry, silentLogger, type HandlerContext } from "../../services/handlers/index.js";

@@ -44,7 +44,7 @@ export function machineInfo(): MachineInfo {
 }
 
 /** A free TCP port on 127.0.0.1, never one of the shared servers' (the tests' helper serves both). */
-export { spareport as freePort } from "../../test/support/ports.js";
+export { spareport as freePort } from "../../harness/ports.js";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

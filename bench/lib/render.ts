@@ -1,23 +1,9 @@
 /**
  * Markdown for the benchmark reports. Pure: results in, text out (test/bench/render.test.ts).
  */
-import type { JobsResult } from "../jobs.js";
-import type { SearchResult } from "../search.js";
-import type { SynthResult } from "../synth.js";
-import type { MachineInfo } from "./env.js";
+import type { JobsResult, SearchResult, Stored, SynthResult } from "./results.js";
 import { renderTargets } from "./targets.js";
 import { formatMiB, formatMs, formatMsFine, formatRate, formatRatio, markdownTable, type Summary } from "./stats.js";
-
-/** One results file, bench/results/<name>.json. */
-export interface Stored<T> {
-  readonly name: string;
-  readonly machine: MachineInfo;
-  readonly quick: boolean;
-  /** The command-line arguments of the run. */
-  readonly args: readonly string[];
-  readonly durationMs: number;
-  readonly result: T;
-}
 
 const signed = (n: number, fmt: (n: number) => string) => (n < 0 ? `−${fmt(-n)}` : `+${fmt(n)}`);
 const range = (s: Summary, fmt: (n: number) => string) => `${fmt(s.min)} – ${fmt(s.max)}`;

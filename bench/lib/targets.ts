@@ -3,7 +3,7 @@
  * bench/results/README.md. Pure: results in, Markdown out. A target this harness does not
  * measure says so instead of passing.
  */
-import type { JobsResult } from "../jobs.js";
+import type { JobsResult } from "./results.js";
 import { markdownTable } from "./stats.js";
 
 interface Target {

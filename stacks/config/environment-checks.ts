@@ -2,13 +2,9 @@
  * Checks on an environment file that the schema alone cannot express: which target block goes
  * with which target, what a Swarm overlay needs, and what a prod-like environment may not do.
  */
+import type { FieldIssue } from "../../config-files/errors.js";
 import { highAvailabilityIssues } from "./ha-checks.js";
 import { isProdLike, type Environment } from "./schema.js";
-
-export interface FieldIssue {
-  readonly path: string;
-  readonly message: string;
-}
 
 export function environmentIssues(env: Environment): FieldIssue[] {
   const issues: FieldIssue[] = [];

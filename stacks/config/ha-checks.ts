@@ -4,9 +4,9 @@
  * and what a prod-like tier may not do with a service it reaches over someone else's network.
  * docs/high-availability.md explains the shapes these protect.
  */
+import type { FieldIssue } from "../../config-files/errors.js";
 import type { ConnectionBudget } from "../../presets/cross-checks.js";
 import { isProdLike, type Environment } from "./schema.js";
-import type { FieldIssue } from "./environment-checks.js";
 
 export function highAvailabilityIssues(env: Environment): FieldIssue[] {
   const issues: FieldIssue[] = [];

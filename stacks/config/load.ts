@@ -5,8 +5,8 @@
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, type ConfigIssue } from "./errors.js";
-import { didYouMean } from "./suggest.js";
+import { ConfigError, type ConfigIssue } from "../../config-files/errors.js";
+import { didYouMean } from "../../config-files/suggest.js";
 import { environmentFile, resolveEnvironmentFile, type ResolvedEnvironment, type ResolveOptions } from "./resolve.js";
 
 export const ENVIRONMENTS_DIR = join(dirname(dirname(fileURLToPath(import.meta.url))), "environments");

@@ -9,15 +9,15 @@ import { derive, presetIssues, type DerivedSettings } from "../../presets/derive
 import type { PresetContext } from "../../presets/cross-checks.js";
 import { PresetSchema, type Preset } from "../../presets/schema.js";
 import { retentionTierIssues } from "../../presets/storage-sizing.js";
-import { ConfigError, type ConfigIssue } from "./errors.js";
+import { ConfigError, type ConfigIssue } from "../../config-files/errors.js";
 import { environmentIssues } from "./environment-checks.js";
 import { resolveHandlers, type HandlerSelection } from "./handlers.js";
 import { deepMerge, isPlainObject, leafPaths, touchedBy } from "./merge.js";
 import { externalConnectionIssues } from "./ha-checks.js";
 import { connectionBudget } from "../../presets/cross-checks.js";
 import { EnvironmentSchema, isProdLike, type Environment } from "./schema.js";
-import { readYamlFile, type YamlSource } from "./yaml.js";
-import { zodIssues } from "./zod-issues.js";
+import { readYamlFile, type YamlSource } from "../../config-files/yaml.js";
+import { zodIssues } from "../../config-files/zod-issues.js";
 
 export interface PresetSelection {
   readonly name: string;

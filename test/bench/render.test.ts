@@ -1,9 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { JobsResult } from "../../bench/jobs.js";
-import { renderJobs, renderReport, renderSearch, renderSynth, type Stored } from "../../bench/lib/render.js";
-import type { SearchResult } from "../../bench/search.js";
+import { renderJobs, renderReport, renderSearch, renderSynth } from "../../bench/lib/render.js";
+import type { JobsResult, SearchResult, Stored, SynthResult } from "../../bench/lib/results.js";
 import { summarize } from "../../bench/lib/stats.js";
-import type { SynthResult } from "../../bench/synth.js";
 
 const MB = 1024 * 1024;
 const machine = { date: "2026-01-02T03:04:05.000Z", node: "v20.0.0", platform: "linux", cpus: 2, cpuModel: "Test CPU", memoryMiB: 4096, loadAverage1m: 1.5 };

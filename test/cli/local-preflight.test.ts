@@ -7,8 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { prettyLine } from "../../cli/local.js";
 import { unreachable } from "../../cli/local-preflight.js";
 import { run } from "../../cli/run.js";
-import { AMQP_URL, PG_ADMIN_URL, REDIS_URL } from "../support/jobstack.js";
-import { spareport } from "../support/ports.js";
+import { AMQP_URL, PG_ADMIN_URL, REDIS_URL } from "../../harness/jobstack.js";
+import { spareport } from "../../harness/ports.js";
 
 const saved = process.env.DATABASE_URL;
 afterEach(() => {

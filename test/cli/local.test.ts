@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { runLocal, type LocalInfo } from "../../cli/local.js";
-import { spareport, waitUntil } from "../support/ports.js";
+import { spareport, waitUntil } from "../../harness/ports.js";
 import { alive, descendants } from "../support/procs.js";
 import { AMQP_URL, call, createTestDatabase, deleteQueue, jsonPost, authed, queueExists, REDIS_URL, type TestDatabase } from "../services/api/harness.js";
 

@@ -9,8 +9,8 @@ import path from "node:path";
 import { parser } from "@prometheus-io/lezer-promql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { spareport } from "../support/ports.js";
-import { eventually, ROOT, spawnWorker, workerEnv, type WorkerProcess } from "../support/jobstack.js";
+import { spareport } from "../../harness/ports.js";
+import { eventually, ROOT, spawnWorker, workerEnv, type WorkerProcess } from "../../harness/jobstack.js";
 import { authed, call, createTestDatabase, jsonPost, startStack, type TestDatabase, type TestStack } from "../services/api/harness.js";
 
 let db: TestDatabase;

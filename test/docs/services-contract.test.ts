@@ -19,7 +19,7 @@ import { JobRepository } from "../../services/core/jobs/repository.js";
 import { JobQueue } from "../../services/core/queue.js";
 import { createHandlerRegistry } from "../../services/handlers/index.js";
 import { Worker } from "../../services/worker/worker.js";
-import { AMQP_URL, createTestDatabase, deleteQueueTopology, eventually, REDIS_URL, ROOT, testQueueName, type TestDatabase } from "../support/jobstack.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, eventually, REDIS_URL, ROOT, testQueueName, type TestDatabase } from "../../harness/jobstack.js";
 
 const DOC = readFileSync(join(ROOT, "docs/services-contract.md"), "utf8");
 

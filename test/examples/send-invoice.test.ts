@@ -11,7 +11,7 @@
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { spawnApi, type ApiProcess } from "../support/api-process.js";
-import { eventually, spawnWorker, workerEnv, type WorkerProcess } from "../support/jobstack.js";
+import { eventually, spawnWorker, workerEnv, type WorkerProcess } from "../../harness/jobstack.js";
 import { useJobSystem } from "../support/job-system-fixture.js";
 
 const fx = useJobSystem();

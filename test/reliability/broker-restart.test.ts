@@ -17,7 +17,7 @@ import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { JobQueue, type JobQueueOptions } from "../../services/core/queue.js";
 import { uuidv7 } from "../../services/core/uuid.js";
-import { eventually, testQueueName } from "../support/jobstack.js";
+import { eventually, testQueueName } from "../../harness/jobstack.js";
 import { startRabbitMQ, type RabbitThrowaway } from "../support/throwaway.js";
 
 const execFileP = promisify(execFile);

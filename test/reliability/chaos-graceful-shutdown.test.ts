@@ -5,10 +5,10 @@
  * nothing waits for a lease to expire; fresh workers then finish every job exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL, sleep, type TestDatabase } from "../support/jobstack.js";
-import { reportLine } from "./support/checker.js";
-import { dropWhenIdle, startCluster, type Cluster } from "./support/cluster.js";
-import { tailOf } from "./support/services.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL, sleep, type TestDatabase } from "../../harness/jobstack.js";
+import { reportLine } from "../../harness/checker.js";
+import { dropWhenIdle, startCluster, type Cluster } from "../../harness/cluster.js";
+import { tailOf } from "../../harness/services.js";
 
 const JOBS = 400;
 let db: TestDatabase;

@@ -6,10 +6,10 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { migrate } from "../../services/migrations/migrate.js";
-import { AMQP_URL, deleteQueueTopology, REDIS_URL, sleep } from "../support/jobstack.js";
+import { AMQP_URL, deleteQueueTopology, REDIS_URL, sleep } from "../../harness/jobstack.js";
 import { startPostgres, type Throwaway } from "../support/throwaway.js";
-import { reportLine } from "./support/checker.js";
-import { addHandlerRuns, startCluster, type Cluster } from "./support/cluster.js";
+import { reportLine } from "../../harness/checker.js";
+import { addHandlerRuns, startCluster, type Cluster } from "../../harness/cluster.js";
 
 const OUTAGE_MS = 5_000;
 let pg: Throwaway | undefined;

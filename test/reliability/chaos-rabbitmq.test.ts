@@ -8,10 +8,10 @@
  */
 import amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, REDIS_URL, sleep, type TestDatabase } from "../support/jobstack.js";
+import { createTestDatabase, REDIS_URL, sleep, type TestDatabase } from "../../harness/jobstack.js";
 import { startRabbitMQ, type Throwaway } from "../support/throwaway.js";
-import { reportLine } from "./support/checker.js";
-import { dropWhenIdle, startCluster, type Cluster } from "./support/cluster.js";
+import { reportLine } from "../../harness/checker.js";
+import { dropWhenIdle, startCluster, type Cluster } from "../../harness/cluster.js";
 
 /** How long every job may take to complete after the last restart: the bound this test proves. */
 const RECOVERY_BOUND_MS = 120_000;

@@ -7,14 +7,14 @@
  */
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { AMQP_URL, createTestDatabase, deleteQueueTopology, sleep, type TestDatabase } from "../support/jobstack.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, sleep, type TestDatabase } from "../../harness/jobstack.js";
 import { startRedis, type Throwaway } from "../support/throwaway.js";
-import { reportLine } from "./support/checker.js";
-import { dropWhenIdle, startCluster, type Cluster } from "./support/cluster.js";
+import { reportLine } from "../../harness/checker.js";
+import { dropWhenIdle, startCluster, type Cluster } from "../../harness/cluster.js";
 import { finalReadsMatch, newStatusCheck, readContinuously } from "./support/status-check.js";
 
 const JOBS = 400;
-const ACTIVE_TTL_MS = 2_000; // CACHE_ACTIVE_TTL_SECONDS of the cluster (support/cluster.ts)
+const ACTIVE_TTL_MS = 2_000; // CACHE_ACTIVE_TTL_SECONDS of the cluster (harness/cluster.ts)
 
 let db: TestDatabase | undefined;
 let redis: Throwaway | undefined;

@@ -5,9 +5,9 @@
  * record it: the fencing check refuses that late completion, and the job keeps the one outcome.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AMQP_URL, createTestDatabase, deleteQueueTopology, eventually, REDIS_URL, sleep, type TestDatabase } from "../support/jobstack.js";
-import { reportLine } from "./support/checker.js";
-import { dropWhenIdle, startCluster, type Cluster } from "./support/cluster.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, eventually, REDIS_URL, sleep, type TestDatabase } from "../../harness/jobstack.js";
+import { reportLine } from "../../harness/checker.js";
+import { dropWhenIdle, startCluster, type Cluster } from "../../harness/cluster.js";
 
 const LEASE_MS = 1_500;
 const STALL_MS = 4 * LEASE_MS;

@@ -5,9 +5,9 @@
  * drops those whose job moved on). The checker must find nothing lost, duplicated or unexpected.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, deleteQueueTopology, AMQP_URL, REDIS_URL, type TestDatabase } from "../support/jobstack.js";
-import { dropWhenIdle, sleep, startCluster, type Cluster } from "./support/cluster.js";
-import { reportLine } from "./support/checker.js";
+import { createTestDatabase, deleteQueueTopology, AMQP_URL, REDIS_URL, type TestDatabase } from "../../harness/jobstack.js";
+import { dropWhenIdle, sleep, startCluster, type Cluster } from "../../harness/cluster.js";
+import { reportLine } from "../../harness/checker.js";
 
 const JOBS = Number(process.env.CHAOS_WORKER_KILL_JOBS ?? 5_000);
 let db: TestDatabase;

@@ -23,8 +23,8 @@ import { JobRepository } from "../../services/core/jobs/repository.js";
 import { createMetrics } from "../../services/core/metrics.js";
 import { JobQueue } from "../../services/core/queue.js";
 import { readinessChecks } from "../../services/core/readiness.js";
-import { createHandlerRegistry } from "../../services/worker/handlers.js";
-import { AMQP_URL, createTestDatabase, deleteQueueTopology, eventually, testQueueName, type TestDatabase } from "../support/jobstack.js";
+import { createHandlerRegistry } from "../../services/handlers/index.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, eventually, testQueueName, type TestDatabase } from "../../harness/jobstack.js";
 import { descendants } from "../support/procs.js";
 import { startPostgres, startRedis, type Throwaway } from "../support/throwaway.js";
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../../services/core/uuid.js";
 import { useJobSystem } from "../support/job-system-fixture.js";
-import { eventually, spawnWorker, workerEnv, type WorkerProcess } from "../support/jobstack.js";
+import { eventually, spawnWorker, workerEnv, type WorkerProcess } from "../../harness/jobstack.js";
 
 const JOBS = 2_000;
 const fx = useJobSystem({ dbPoolSize: 4 });

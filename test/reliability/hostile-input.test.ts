@@ -12,8 +12,8 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL, sleep, type TestDatabase } from "../support/jobstack.js";
-import { dropWhenIdle, Cluster } from "./support/cluster.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL, sleep, type TestDatabase } from "../../harness/jobstack.js";
+import { dropWhenIdle, Cluster } from "../../harness/cluster.js";
 import { hostileRequests, type HostileCase } from "./support/hostile.js";
 import { encodeRequest, sendRaw, type RawResponse } from "./support/raw-http.js";
 

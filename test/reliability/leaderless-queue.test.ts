@@ -15,7 +15,7 @@ import { createPool } from "../../services/core/db.js";
 import { dispatchJob } from "../../services/core/dispatch.js";
 import { JobRepository } from "../../services/core/jobs/repository.js";
 import { JobQueue } from "../../services/core/queue.js";
-import { createTestDatabase, eventually, killAllWorkers, spawnWorker, testQueueName, workerEnv, type TestDatabase } from "../support/jobstack.js";
+import { createTestDatabase, eventually, killAllWorkers, spawnWorker, testQueueName, workerEnv, type TestDatabase } from "../../harness/jobstack.js";
 import { startRabbitMQ, type RabbitThrowaway } from "../support/throwaway.js";
 
 const execFileP = promisify(execFile);

@@ -11,7 +11,7 @@ import { dispatchJob } from "../../services/core/dispatch.js";
 import { JobRepository } from "../../services/core/jobs/repository.js";
 import { JobQueue } from "../../services/core/queue.js";
 import { migrate } from "../../services/migrations/migrate.js";
-import { AMQP_URL, deleteQueueTopology, eventually, killAllWorkers, spawnWorker, testQueueName, workerEnv } from "../support/jobstack.js";
+import { AMQP_URL, deleteQueueTopology, eventually, killAllWorkers, spawnWorker, testQueueName, workerEnv } from "../../harness/jobstack.js";
 import { startPostgres, type Throwaway } from "../support/throwaway.js";
 
 let server: Throwaway;

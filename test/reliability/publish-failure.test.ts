@@ -9,7 +9,7 @@ import { createPool } from "../../services/core/db.js";
 import { dispatchJob } from "../../services/core/dispatch.js";
 import { JobRepository } from "../../services/core/jobs/repository.js";
 import { JobQueue } from "../../services/core/queue.js";
-import { createTestDatabase, eventually, killAllWorkers, sleep, spawnWorker, testQueueName, workerEnv, type TestDatabase } from "../support/jobstack.js";
+import { createTestDatabase, eventually, killAllWorkers, sleep, spawnWorker, testQueueName, workerEnv, type TestDatabase } from "../../harness/jobstack.js";
 import { startRabbitMQ, type Throwaway } from "../support/throwaway.js";
 
 let db: TestDatabase;

@@ -16,7 +16,7 @@ import { JobQueue } from "../../services/core/queue.js";
 import { createMetrics } from "../../services/core/metrics.js";
 import { createStorageMetrics } from "../../services/core/storage-metrics.js";
 import { Maintenance } from "../../services/worker/maintenance.js";
-import { createTestDatabase, eventually, testQueueName, type TestDatabase } from "../support/jobstack.js";
+import { createTestDatabase, eventually, testQueueName, type TestDatabase } from "../../harness/jobstack.js";
 import { startRabbitMQ, type Throwaway } from "../support/throwaway.js";
 
 let db: TestDatabase;

@@ -19,8 +19,8 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRabbitCluster, type RabbitCluster } from "../support/rabbit-cluster.js";
-import { createTestDatabase, eventually, killAllWorkers, ROOT, sleep, spawnWorker, testQueueName, workerEnv, type TestDatabase, type WorkerProcess } from "../support/jobstack.js";
-import { spareport, waitUntil } from "../support/ports.js";
+import { createTestDatabase, eventually, killAllWorkers, ROOT, sleep, spawnWorker, testQueueName, workerEnv, type TestDatabase, type WorkerProcess } from "../../harness/jobstack.js";
+import { spareport, waitUntil } from "../../harness/ports.js";
 
 const queue = testQueueName();
 const token = randomUUID();

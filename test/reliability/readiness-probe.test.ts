@@ -16,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../../services/migrations/migrate.js";
 import { PORTS } from "../../stacks/topology.js";
 import { prod, synthEnvironment, workloads, type Json } from "../stacks/kubernetes/support.js";
-import { ROOT, eventually, killAllWorkers, sleep, spawnWorker, testQueueName, workerEnv, type WorkerProcess } from "../support/jobstack.js";
-import { spareport } from "../support/ports.js";
+import { ROOT, eventually, killAllWorkers, sleep, spawnWorker, testQueueName, workerEnv, type WorkerProcess } from "../../harness/jobstack.js";
+import { spareport } from "../../harness/ports.js";
 import { startPostgres, startRabbitMQ, startRedis, type Throwaway } from "../support/throwaway.js";
 
 const LIMIT_MS = 3_000;

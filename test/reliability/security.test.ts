@@ -15,11 +15,11 @@ import type { ApiDeps } from "../../services/api/deps.js";
 import { createMetrics } from "../../services/core/metrics.js";
 import { JobQueue } from "../../services/core/queue.js";
 import { uuidv7 } from "../../services/core/uuid.js";
-import { AMQP_URL, createTestDatabase, deleteQueueTopology, eventually, RECORD_HANDLER_MODULE, ROOT, sleep, type TestDatabase } from "../support/jobstack.js";
-import { spareport } from "../support/ports.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, eventually, RECORD_HANDLER_MODULE, ROOT, sleep, type TestDatabase } from "../../harness/jobstack.js";
+import { spareport } from "../../harness/ports.js";
 import { startRedis, type Throwaway } from "../support/throwaway.js";
-import { dropWhenIdle, startCluster, type Cluster } from "./support/cluster.js";
-import { startService, waitHealthy, type ServiceProcess } from "./support/services.js";
+import { dropWhenIdle, startCluster, type Cluster } from "../../harness/cluster.js";
+import { startService, waitHealthy, type ServiceProcess } from "../../harness/services.js";
 
 const secret = (label: string) => `${label}${randomBytes(12).toString("hex")}`;
 const PG_PASSWORD = secret("pgpw");

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { dispatchJob } from "../../services/core/dispatch.js";
-import { eventually, spawnWorker, workerEnv } from "../support/jobstack.js";
+import { eventually, spawnWorker, workerEnv } from "../../harness/jobstack.js";
 import { useJobSystem } from "../support/job-system-fixture.js";
 
 const fx = useJobSystem();

@@ -9,8 +9,8 @@ import net from "node:net";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { setupServers } from "./servers.js";
-import { AMQP_URL, DEFAULT_SERVER_URLS, PG_ADMIN_URL, REDIS_URL, SERVER_ENV } from "../support/servers.js";
-import { spareport } from "../support/ports.js";
+import { AMQP_URL, DEFAULT_SERVER_URLS, PG_ADMIN_URL, REDIS_URL, SERVER_ENV } from "../../harness/servers.js";
+import { spareport } from "../../harness/ports.js";
 
 async function closedPorts() {
   return { pg: await spareport(), redis: await spareport(), amqp: await spareport() };

@@ -1,14 +1,14 @@
 /**
  * vitest globalSetup: makes `npm test` work on a machine where Postgres, Redis and RabbitMQ are
  * installed but not running (or not on their default ports). For each server: if the address in
- * test/support/servers.ts answers, use it; otherwise start a throwaway one from the installed
+ * harness/servers.ts answers, use it; otherwise start a throwaway one from the installed
  * binaries (test/support/throwaway.ts), export its URL for every test (SERVER_ENV), and stop it
  * when the run ends. A missing binary ends the run with one line naming the Debian package.
  */
 import { existsSync, readdirSync } from "node:fs";
 import net from "node:net";
 import { delimiter, join } from "node:path";
-import { SERVER_ENV, serverUrl, type ServerKind } from "../support/servers.js";
+import { SERVER_ENV, serverUrl, type ServerKind } from "../../harness/servers.js";
 
 interface Started {
   readonly url: string;

@@ -16,7 +16,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { managementReader } from "../../services/api/rabbitmq-management.js";
 import { loadEnvironment } from "../../stacks/config/index.js";
-import { waitUntil } from "../support/ports.js";
+import { waitUntil } from "../../harness/ports.js";
 import { spareport, startPostgres, startRabbitMQ, startRedis, type RabbitThrowaway, type Throwaway } from "../support/throwaway.js";
 import { synthEnv, type Json } from "./support.js";
 

@@ -5,7 +5,7 @@
  */
 import { Testing } from "cdktf";
 import { resolveEnvironmentSource, type ResolvedEnvironment } from "../../stacks/config/index.js";
-import { parseYaml } from "../../stacks/config/yaml.js";
+import { parseYaml } from "../../config-files/yaml.js";
 import { JobStack } from "../../stacks/job-stack.js";
 
 // Terraform JSON is untyped; tests narrow what they read.

@@ -5,8 +5,8 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { REDIS_URL, AMQP_URL, ROOT, type TestDatabase } from "./jobstack.js";
-import { spareport, waitUntil } from "./ports.js";
+import { REDIS_URL, AMQP_URL, ROOT, type TestDatabase } from "../../harness/jobstack.js";
+import { spareport, waitUntil } from "../../harness/ports.js";
 
 export interface ApiProcess {
   readonly url: string;

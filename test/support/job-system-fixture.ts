@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { createPool } from "../../services/core/db.js";
 import { JobRepository } from "../../services/core/jobs/repository.js";
 import { JobQueue } from "../../services/core/queue.js";
-import { AMQP_URL, createTestDatabase, deleteQueueTopology, killAllWorkers, testQueueName, type TestDatabase } from "./jobstack.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, killAllWorkers, testQueueName, type TestDatabase } from "../../harness/jobstack.js";
 
 export interface JobSystemFixture {
   readonly queueName: string;

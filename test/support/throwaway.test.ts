@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import pg from "pg";
 import amqp from "amqplib";
 import { Redis } from "ioredis";
-import { portOpen, SHARED_PORTS } from "./ports.js";
+import { portOpen, SHARED_PORTS } from "../../harness/ports.js";
 import { spareport, startPostgres, startRabbitMQ, startRedis } from "./throwaway.js";
 import { existsSync } from "node:fs";
 

@@ -41,10 +41,10 @@ import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import amqp from "amqplib";
-import { spareport, waitPortClosed, waitUntil } from "./ports.js";
+import { spareport, waitPortClosed, waitUntil } from "../../harness/ports.js";
 import { alive, chownTree, descendants, killTree, serviceUser, track, waitDead, type UnixUser } from "./procs.js";
 
-export { spareport } from "./ports.js";
+export { spareport } from "../../harness/ports.js";
 
 const execFileP = promisify(execFile);
 

@@ -3,7 +3,7 @@
  * come back through the api exactly as it was submitted (GET /jobs/:id shows the result, not
  * the payload). Loaded by the api and the workers through JOB_HANDLER_MODULES.
  */
-import type { HandlerRegistry } from "../../../services/worker/handlers.js";
+import type { HandlerRegistry } from "../../../services/handlers/index.js";
 
 export function register(registry: HandlerRegistry): void {
   registry.register("echo", { run: async (payload) => payload });

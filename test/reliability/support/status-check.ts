@@ -11,7 +11,7 @@
  * `finalReadsMatch` is the settled case: once every job is final and the active TTL has passed,
  * every answer must equal Postgres exactly.
  */
-import type { Cluster } from "./cluster.js";
+import type { Cluster } from "../../../harness/cluster.js";
 
 interface LogRow {
   to_state: string;

@@ -4,7 +4,7 @@
  */
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitUntil } from "../../support/ports.js";
+import { waitUntil } from "../../../harness/ports.js";
 import {
   authed,
   call,

@@ -15,8 +15,8 @@ import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONTENT_SECURITY_POLICY } from "../../../services/api/routes/ui.js";
-import type { HandlerRegistry } from "../../../services/worker/handlers.js";
-import { eventually, killAllWorkers, ROOT, spawnWorker, workerEnv, type WorkerProcess } from "../../support/jobstack.js";
+import type { HandlerRegistry } from "../../../services/handlers/index.js";
+import { eventually, killAllWorkers, ROOT, spawnWorker, workerEnv, type WorkerProcess } from "../../../harness/jobstack.js";
 import { flakyHandler } from "../../support/handlers/flaky.js";
 import { authed, call, createTestDatabase, jsonPost, startStack, type TestDatabase, type TestStack } from "./harness.js";
 

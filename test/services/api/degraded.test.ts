@@ -4,7 +4,7 @@
  * never be lost to a broker outage.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitUntil } from "../../support/ports.js";
+import { waitUntil } from "../../../harness/ports.js";
 import { authed, call, createTestDatabase, jsonPost, openHandles, startStack, type TestDatabase, type TestStack } from "./harness.js";
 
 // Port 1 (tcpmux) is closed here: connections are refused at once, nothing hangs.

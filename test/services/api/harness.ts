@@ -16,13 +16,13 @@ import { JobRepository } from "../../../services/core/jobs/repository.js";
 import { createMetrics, type Metrics } from "../../../services/core/metrics.js";
 import { JobQueue } from "../../../services/core/queue.js";
 import { migrate } from "../../../services/migrations/migrate.js";
-import { createHandlerRegistry } from "../../../services/worker/handlers.js";
+import { createHandlerRegistry } from "../../../services/handlers/index.js";
 import { buildApp } from "../../../services/api/app.js";
 import type { ApiDeps } from "../../../services/api/deps.js";
 import { readinessChecks } from "../../../services/core/readiness.js";
 import type { FastifyInstance } from "fastify";
 
-import { AMQP_URL, PG_ADMIN_URL, REDIS_URL } from "../../support/servers.js";
+import { AMQP_URL, PG_ADMIN_URL, REDIS_URL } from "../../../harness/servers.js";
 export { AMQP_URL, PG_ADMIN_URL, REDIS_URL };
 
 export function databaseUrl(name: string): string {

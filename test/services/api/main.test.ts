@@ -6,8 +6,8 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { AMQP_URL, deleteQueueTopology, REDIS_URL, testQueueName } from "../../support/jobstack.js";
-import { spareport, waitUntil } from "../../support/ports.js";
+import { AMQP_URL, deleteQueueTopology, REDIS_URL, testQueueName } from "../../../harness/jobstack.js";
+import { spareport, waitUntil } from "../../../harness/ports.js";
 
 const queue = testQueueName();
 const children: ReturnType<typeof spawn>[] = [];

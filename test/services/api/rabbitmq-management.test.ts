@@ -7,7 +7,7 @@
 import amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spareport, startRabbitMQ, type RabbitThrowaway } from "../../support/throwaway.js";
-import { waitUntil } from "../../support/ports.js";
+import { waitUntil } from "../../../harness/ports.js";
 import { authed, call, createTestDatabase, jsonPost, startStack, type TestDatabase, type TestStack } from "./harness.js";
 
 let broker: RabbitThrowaway;

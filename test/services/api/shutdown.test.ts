@@ -11,8 +11,8 @@ import net from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withTimeout } from "../../../services/core/errors.js";
-import { AMQP_URL, REDIS_URL, ROOT, createTestDatabase, deleteQueueTopology, eventually, testQueueName, type TestDatabase } from "../../support/jobstack.js";
-import { spareport } from "../../support/ports.js";
+import { AMQP_URL, REDIS_URL, ROOT, createTestDatabase, deleteQueueTopology, eventually, testQueueName, type TestDatabase } from "../../../harness/jobstack.js";
+import { spareport } from "../../../harness/ports.js";
 
 let db: TestDatabase;
 const queue = testQueueName();

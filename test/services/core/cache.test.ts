@@ -5,7 +5,7 @@ import { CachePutResult, createRedis, JobCache, readJob, waitForRedis } from "..
 import { createPool } from "../../../services/core/db.js";
 import { JobRepository } from "../../../services/core/jobs/repository.js";
 import type { Job } from "../../../services/core/jobs/types.js";
-import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../support/jobstack.js";
+import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../../harness/jobstack.js";
 import { startRedis, type Throwaway } from "../../support/throwaway.js";
 
 let db: TestDatabase;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadServiceConfig } from "../../../services/core/config.js";
 import { openDependencies } from "../../../services/core/dependencies.js";
-import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL, testQueueName, type TestDatabase } from "../../support/jobstack.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL, testQueueName, type TestDatabase } from "../../../harness/jobstack.js";
 
 let db: TestDatabase;
 const queue = testQueueName();

@@ -2,7 +2,7 @@ import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { JobQueue, parseMessage, encodeMessage, type MessageHandler } from "../../../services/core/queue.js";
 import { uuidv7 } from "../../../services/core/uuid.js";
-import { AMQP_URL, deleteQueueTopology, eventually, testQueueName } from "../../support/jobstack.js";
+import { AMQP_URL, deleteQueueTopology, eventually, testQueueName } from "../../../harness/jobstack.js";
 
 const opened: JobQueue[] = [];
 const queues: string[] = [];

@@ -10,7 +10,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, deleteQueueTopology, ROOT, testQueueName, workerEnv, type TestDatabase } from "../../support/jobstack.js";
+import { createTestDatabase, deleteQueueTopology, ROOT, testQueueName, workerEnv, type TestDatabase } from "../../../harness/jobstack.js";
 
 /** `COPY [--chmod=…] src… dest` lines of the final stage that copy from the build context into /app. */
 function contextCopies(dockerfile: string): { sources: string[]; dest: string }[] {

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../../support/jobstack.js";
+import { ROOT } from "../../../harness/jobstack.js";
 
 const FIXTURES = "./test/fixtures/handler-modules";
 const mod = (name: string) => `${FIXTURES}/${name}.ts`;

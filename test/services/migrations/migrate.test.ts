@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { loadMigrations, migrate } from "../../../services/migrations/migrate.js";
-import { PG_ADMIN_URL } from "../../support/jobstack.js";
+import { PG_ADMIN_URL } from "../../../harness/jobstack.js";
 
 describe("migrate", () => {
   const name = `jobstack_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;

@@ -11,7 +11,7 @@ import { createPool } from "../../../services/core/db.js";
 import { JobRepository } from "../../../services/core/jobs/repository.js";
 import { uuidv7 } from "../../../services/core/uuid.js";
 import { migrate, MIGRATIONS_DIR } from "../../../services/migrations/migrate.js";
-import { PG_ADMIN_URL } from "../../support/jobstack.js";
+import { PG_ADMIN_URL } from "../../../harness/jobstack.js";
 
 describe("migration 004 on a database with jobs", () => {
   const name = `jobstack_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { dispatchJob } from "../../../services/core/dispatch.js";
-import { eventually, spawnWorker, workerEnv } from "../../support/jobstack.js";
-import { spareport } from "../../support/ports.js";
+import { eventually, spawnWorker, workerEnv } from "../../../harness/jobstack.js";
+import { spareport } from "../../../harness/ports.js";
 import { useJobSystem } from "../../support/job-system-fixture.js";
 
 const fx = useJobSystem();

@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { dispatchJob } from "../../../services/core/dispatch.js";
 import { spawnApi, type ApiProcess } from "../../support/api-process.js";
-import { eventually, spawnWorker, workerEnv, type WorkerProcess } from "../../support/jobstack.js";
+import { eventually, spawnWorker, workerEnv, type WorkerProcess } from "../../../harness/jobstack.js";
 import { useJobSystem } from "../../support/job-system-fixture.js";
 
 const fx = useJobSystem();

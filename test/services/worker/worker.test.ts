@@ -7,9 +7,9 @@ import { dispatchJob } from "../../../services/core/dispatch.js";
 import { JobRepository } from "../../../services/core/jobs/repository.js";
 import { createMetrics } from "../../../services/core/metrics.js";
 import { JobQueue } from "../../../services/core/queue.js";
-import { createHandlerRegistry, type HandlerRegistry } from "../../../services/worker/handlers.js";
+import { createHandlerRegistry, type HandlerRegistry } from "../../../services/handlers/index.js";
 import { Worker } from "../../../services/worker/worker.js";
-import { AMQP_URL, createTestDatabase, deleteQueueTopology, eventually, REDIS_URL, sleep, testQueueName, type TestDatabase } from "../../support/jobstack.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, eventually, REDIS_URL, sleep, testQueueName, type TestDatabase } from "../../../harness/jobstack.js";
 
 let db: TestDatabase;
 let pool: pg.Pool;

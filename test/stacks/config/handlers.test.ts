@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, resolveEnvironmentSource } from "../../../stacks/config/index.js";
-import { parseYaml } from "../../../stacks/config/yaml.js";
+import { parseYaml } from "../../../config-files/yaml.js";
 import { DOCKER_ENV } from "./helpers.js";
 
 // A repository root of its own: handlers/ with two modules and files that are not modules.

@@ -18,7 +18,7 @@ import { promisify } from "node:util";
 import amqp from "amqplib";
 import { afterAll, describe, expect, it } from "vitest";
 import { clusterConfigFiles, RABBITMQ_NODES_SERVICE } from "../../../stacks/kubernetes/rabbitmq-cluster.js";
-import { spareport, waitUntil } from "../../support/ports.js";
+import { spareport, waitUntil } from "../../../harness/ports.js";
 import { alive, chownTree, killTree, serviceUser, track, waitDead } from "../../support/procs.js";
 
 const execFileP = promisify(execFile);

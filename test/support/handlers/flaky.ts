@@ -3,7 +3,7 @@
  * completes on any later one, so an operator's retry visibly succeeds (the dashboard test).
  * Loaded by workers through JOB_HANDLER_MODULES; the api registers the same `flakyHandler`.
  */
-import { HandlerError, type HandlerRegistry, type JobHandler } from "../../../services/worker/handlers.js";
+import { HandlerError, type HandlerRegistry, type JobHandler } from "../../../services/handlers/index.js";
 
 export const flakyHandler: JobHandler = {
   run: async (_payload, ctx) => {

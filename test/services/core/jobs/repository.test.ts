@@ -4,7 +4,7 @@ import { createPool } from "../../../../services/core/db.js";
 import { JobRepository } from "../../../../services/core/jobs/repository.js";
 import type { Job, TransitionOutcome } from "../../../../services/core/jobs/types.js";
 import { canTransition, JOB_STATES, type JobState } from "../../../../services/core/states.js";
-import { createTestDatabase, sleep, type TestDatabase } from "../../../support/jobstack.js";
+import { createTestDatabase, sleep, type TestDatabase } from "../../../../harness/jobstack.js";
 
 let db: TestDatabase;
 let pool: pg.Pool;

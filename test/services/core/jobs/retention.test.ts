@@ -11,10 +11,10 @@ import { JobRepository } from "../../../../services/core/jobs/repository.js";
 import { JobRetention, parsePartitionBound, uuidv7Floor, uuidv7Ms } from "../../../../services/core/jobs/retention.js";
 import { JobQueue } from "../../../../services/core/queue.js";
 import { uuidv7 } from "../../../../services/core/uuid.js";
-import { createHandlerRegistry } from "../../../../services/worker/handlers.js";
+import { createHandlerRegistry } from "../../../../services/handlers/index.js";
 import { Maintenance } from "../../../../services/worker/maintenance.js";
 import { Worker } from "../../../../services/worker/worker.js";
-import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL, sleep, testQueueName, type TestDatabase } from "../../../support/jobstack.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL, sleep, testQueueName, type TestDatabase } from "../../../../harness/jobstack.js";
 
 let db: TestDatabase;
 let pool: pg.Pool;

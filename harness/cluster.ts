@@ -10,14 +10,14 @@
  *   const report = await c.settle();        // waits for every acknowledged job, then checks
  *   await c.stop();
  *
- * Every scenario runs the `record` handler (test/support/handlers/record.ts): one row in
+ * Every scenario runs the `record` handler (harness/handlers/record.ts): one row in
  * `handler_runs` per execution, which is how the checker sees duplicated runs.
  */
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { createPool } from "../../../services/core/db.js";
-import { HANDLER_RUNS_DDL, PG_ADMIN_URL, RECORD_HANDLER_MODULE, sleep, type TestDatabase } from "../../support/jobstack.js";
-import { spareport } from "../../support/ports.js";
+import { createPool } from "../services/core/db.js";
+import { HANDLER_RUNS_DDL, PG_ADMIN_URL, RECORD_HANDLER_MODULE, sleep, type TestDatabase } from "./jobstack.js";
+import { spareport } from "./ports.js";
 import { checkHistory, waitForFinal, type CheckReport, type History, type Submission } from "./checker.js";
 import { startService, tailOf, waitHealthy, waitWorkerStarted, type ServiceProcess } from "./services.js";
 

@@ -1,12 +1,12 @@
 /**
  * TEST/DEMO ONLY. A handler type `record` that writes one row per execution into
- * `handler_runs` (created by test/support/jobstack.ts), so tests can count how often a job's
+ * `handler_runs` (created by harness/jobstack.ts), so tests can count how often a job's
  * handler really ran. Loaded by workers through JOB_HANDLER_MODULES.
  * Payload: { sleepMs?: number, sleepOnClaim?: number } — sleep after recording, only on that
  * claim number when given (so a killed first run is slow and the takeover is quick).
  */
 import pg from "pg";
-import type { HandlerModuleContext, HandlerRegistry } from "../../../services/worker/handlers.js";
+import type { HandlerModuleContext, HandlerRegistry } from "../../services/handlers/index.js";
 
 export function register(registry: HandlerRegistry, ctx: HandlerModuleContext): void {
   const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 2 });

@@ -1,7 +1,8 @@
 /**
- * Test helpers for services/: a fresh database per test file (migrated), unique queue names and
- * their removal, worker child processes, and checks that nothing is left behind.
- * Server addresses come from test/support/servers.ts (the shared servers, or throwaways).
+ * Helpers for running services/ on real servers, for the tests and for `npm run load`: a fresh
+ * database per test file (migrated), unique queue names and their removal, worker child
+ * processes, and checks that nothing is left behind.
+ * Server addresses come from harness/servers.ts (the shared servers, or throwaways).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -9,13 +10,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import amqp from "amqplib";
 import pg from "pg";
-import { migrate } from "../../services/migrations/migrate.js";
+import { migrate } from "../services/migrations/migrate.js";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-// Server addresses: one place for every test (test/support/servers.ts).
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+// Server addresses: one place for every test (harness/servers.ts).
 export { AMQP_URL, PG_ADMIN_URL, REDIS_URL } from "./servers.js";
 import { AMQP_URL, PG_ADMIN_URL, REDIS_URL } from "./servers.js";
-export const RECORD_HANDLER_MODULE = path.join(ROOT, "test/support/handlers/record.ts");
+export const RECORD_HANDLER_MODULE = path.join(ROOT, "harness/handlers/record.ts");
 
 /** The record handler's table: one row per handler execution. */
 export const HANDLER_RUNS_DDL =
@@ -51,7 +52,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await migrate(url.toString());
   const c = new pg.Client({ connectionString: url.toString() });
   await c.connect();
-  // Test-only: one row per handler execution, written by test/support/handlers/record.ts.
+  // Test-only: one row per handler execution, written by harness/handlers/record.ts.
   await c.query(HANDLER_RUNS_DDL);
   await c.end();
   let dropped = false;

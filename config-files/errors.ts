@@ -14,6 +14,9 @@ export interface ConfigIssue {
   readonly line?: number | undefined;
 }
 
+/** A problem with one field, found before the field is placed in a file: the caller adds the file and line. */
+export type FieldIssue = Pick<ConfigIssue, "path" | "message">;
+
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
   readonly issues: readonly ConfigIssue[];

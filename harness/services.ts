@@ -10,8 +10,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT } from "../../support/jobstack.js";
-import { waitUntil } from "../../support/ports.js";
+import { ROOT } from "./jobstack.js";
+import { waitUntil } from "./ports.js";
 
 export type ServiceKind = "api" | "worker";
 
