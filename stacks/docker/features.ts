@@ -24,7 +24,7 @@ import { Config } from "@cdktf/provider-docker/lib/config/index.js";
 import type { Construct } from "constructs";
 import { MIB } from "../render-helpers.js";
 import type { WorkloadAdditions } from "./additions.js";
-import type { WorkloadProps } from "./workload.js";
+import type { WorkloadProps } from "./workload-props.js";
 
 /** A feature: additions for one workload, created under `scope` (the workload's construct) when it needs resources. */
 export type Feature = (scope: Construct, props: WorkloadProps) => WorkloadAdditions;

@@ -27,19 +27,19 @@
  */
 import type { ContainerConfig } from "@cdktf/provider-docker/lib/container/index.js";
 import { Container } from "@cdktf/provider-docker/lib/container/index.js";
-import type { Image } from "@cdktf/provider-docker/lib/image/index.js";
 import type { ServiceConfig, ServiceTaskSpecContainerSpec, ServiceTaskSpecContainerSpecMounts, ServiceUpdateConfig } from "@cdktf/provider-docker/lib/service/index.js";
 import { Service } from "@cdktf/provider-docker/lib/service/index.js";
-import type { Volume } from "@cdktf/provider-docker/lib/volume/index.js";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { labelList, MIB } from "../render-helpers.js";
 import { fillSecret, type SecretTokens } from "../secrets.js";
-import type { ServiceSpec, Topology } from "../topology.js";
+import type { ServiceSpec } from "../topology.js";
 import { combineAdditions, withAdditions, type WorkloadAdditions } from "./additions.js";
 import { FEATURES } from "./features.js";
 import { dockerHealthcheck, healthyWithinSeconds, seconds } from "./health.js";
-import type { JobNetwork } from "./network.js";
+import type { DockerContext, WorkloadProps } from "./workload-props.js";
+
+export type { DockerContext, WorkloadProps } from "./workload-props.js";
 
 /** Docker log rotation for every container and task. */
 export const LOG_OPTIONS = { "max-size": "10m", "max-file": "3" } as const;
@@ -57,27 +57,6 @@ const STOP_GRACE_SECONDS = { app: 30, data: 60, task: 30 } as const;
  * The README's Swarm prerequisites say which node to label.
  */
 export const DATA_NODE_LABEL = "jobstack-data";
-
-/** Everything a workload needs from the system it belongs to. */
-export interface DockerContext {
-  readonly mode: "containers" | "swarm";
-  /** Prefix of every Docker object name, e.g. `jobstack-dev`. */
-  readonly prefix: string;
-  readonly network: JobNetwork;
-  readonly secrets: SecretTokens;
-  readonly rollout: Topology["rollout"];
-  readonly labels: Readonly<Record<string, string>>;
-}
-
-export interface WorkloadProps {
-  readonly spec: ServiceSpec;
-  readonly context: DockerContext;
-  readonly image: Image;
-  /** Named volumes by `DataVolume.name`; each of the spec's volumes must be here. */
-  readonly volumes?: ReadonlyMap<string, Volume>;
-  /** Resources that must exist (and, for waited-on containers, be healthy) first. */
-  readonly dependsOn?: readonly ITerraformDependable[];
-}
 
 export class DockerWorkload extends Construct {
   readonly spec: ServiceSpec;

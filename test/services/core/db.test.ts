@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { createPool, RollbackFailedError, withTransaction } from "../../../services/core/db.js";
 import { isRetryableError } from "../../../services/core/errors.js";
-import { PG_ADMIN_URL } from "../../support/servers.js";
+import { PG_ADMIN_URL } from "../../../harness/servers.js";
 
 let pool: pg.Pool;
 let admin: pg.Pool;
