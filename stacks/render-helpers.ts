@@ -9,8 +9,6 @@
 import type { Construct } from "constructs";
 import type { SecretName, ServiceName, ServiceSpec } from "./topology.js";
 
-/** Bytes in a mebibyte: the topology counts memory in MiB, the Docker API in bytes. */
-export const MIB = 1024 * 1024;
 
 /** `{ k: v }` → `[{ label: k, value: v }]`, the label list of Docker's networks, volumes, containers and services. */
 export function labelList(labels: Readonly<Record<string, string>>): { label: string; value: string }[] {

@@ -16,8 +16,6 @@ export function fmtNumber(n: number): string {
   return Number.isInteger(n) ? String(n) : String(Number(n.toFixed(4)));
 }
 
-export const MIB = 1024 * 1024;
-
 /**
  * The smallest whole number n ≥ 1 for which `fits` holds, for a `fits` that stays true once true
  * (more memory never leaves less room). `estimate` is the closed-form answer, used only as a

@@ -32,7 +32,8 @@
  * no literal passwords). With another default user set, the broker does not create `guest` at
  * all on first boot; the line above is the second fence.
  */
-import { fmtNumber, MIB, smallestFitting, type TuningIssue } from "./issues.js";
+import { fmtNumber, smallestFitting, type TuningIssue } from "./issues.js";
+import { MIB } from "./units.js";
 
 export type RabbitQueueType = "quorum" | "classic";
 

@@ -20,7 +20,8 @@
  * `maxmemory-samples`: Redis's LRU/LFU are approximated by sampling that many keys per eviction
  * (default 5; 10 is close to true LRU at more CPU). Redis accepts 1..64.
  */
-import { fmtNumber, MIB, smallestFitting, type TuningIssue } from "./issues.js";
+import { fmtNumber, smallestFitting, type TuningIssue } from "./issues.js";
+import { MIB } from "./units.js";
 
 /** Every policy Redis 7 accepts; the preset schema builds its enum from this list. */
 export const REDIS_EVICTION_POLICIES = [

@@ -22,7 +22,7 @@
 import { createHash } from "node:crypto";
 import { Config } from "@cdktf/provider-docker/lib/config/index.js";
 import type { Construct } from "constructs";
-import { MIB } from "../render-helpers.js";
+import { MIB } from "../../presets/tuning/units.js";
 import type { WorkloadAdditions } from "./additions.js";
 import type { WorkloadProps } from "./workload-props.js";
 

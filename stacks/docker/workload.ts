@@ -31,7 +31,8 @@ import type { ServiceConfig, ServiceTaskSpecContainerSpec, ServiceTaskSpecContai
 import { Service } from "@cdktf/provider-docker/lib/service/index.js";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import { labelList, MIB } from "../render-helpers.js";
+import { MIB } from "../../presets/tuning/units.js";
+import { labelList } from "../render-helpers.js";
 import { fillSecret, type SecretTokens } from "../secrets.js";
 import type { ServiceSpec } from "../topology.js";
 import { combineAdditions, withAdditions, type WorkloadAdditions } from "./additions.js";

@@ -26,6 +26,7 @@
  * and none adds these kinds or fields: no test exercises these readings today.
  */
 import type { SynthesizedStack } from "./types.js";
+import { MIB } from "../../presets/tuning/units.js";
 
 export type { SynthesizedStack } from "./types.js";
 
@@ -245,7 +246,6 @@ export interface Workload {
   readonly namespace?: string;
 }
 
-const MIB = 1024 * 1024;
 /** Host addresses that mean "every address". */
 const ANY_ADDRESS = ["", "0.0.0.0", "::", "[::]"];
 

@@ -25,7 +25,7 @@ import { derive, presetIssues } from "../../presets/derive.js";
 import { jvmIssues, jvmTuning, type GcName, type JvmInput } from "../../presets/tuning/jvm.js";
 import { postgresIssues, postgresTuning, type PostgresInput } from "../../presets/tuning/postgres.js";
 import { redisIssues, redisTuning, type RedisInput } from "../../presets/tuning/redis.js";
-import { MIB } from "../../presets/tuning/issues.js";
+import { MIB } from "../../presets/tuning/units.js";
 import { rabbitmqTuning } from "../../presets/tuning/rabbitmq.js";
 import { startPostgres, startRabbitMQ, startRedis } from "../support/throwaway.js";
 import { readdirSync } from "node:fs";

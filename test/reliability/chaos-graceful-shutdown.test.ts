@@ -11,6 +11,8 @@ import { dropWhenIdle, startCluster, type Cluster } from "../../harness/cluster.
 import { tailOf } from "../../harness/services.js";
 
 const JOBS = 400;
+/** Submitted last, each far longer than the 1 s shutdown timeout: these must be released. */
+const LONG_JOBS = 4;
 let db: TestDatabase;
 let cluster: Cluster | undefined;
 
@@ -35,6 +37,8 @@ describe("chaos: SIGTERM to every worker under load", () => {
     const c = cluster;
     // Some short jobs, some longer than the shutdown timeout.
     const submissions = c.submitMany(JOBS, 8, { body: (i) => ({ type: "record", payload: { sleepMs: (i * 37) % 2000 } }) });
+    const longJobsRunning = async () =>
+      (await c.pool.query<{ n: number }>("select count(*)::integer as n from jobs where state = 'RUNNING' and (payload->>'sleepMs')::integer = 60000")).rows[0]!.n;
     const counts = async () =>
       (await c.pool.query<{ running: number; completed: number }>(
         "select count(*) filter (where state = 'RUNNING')::integer as running, count(*) filter (where state = 'COMPLETED')::integer as completed from jobs",
@@ -42,6 +46,10 @@ describe("chaos: SIGTERM to every worker under load", () => {
     const stopAt = 20 + Math.floor(Math.random() * 60); // varies from run to run
     while ((await counts()).completed < stopAt) await sleep(100);
     await submissions;
+    // However fast the machine got through the rest, the SIGTERM finds work to hand back: jobs
+    // that run far longer than SHUTDOWN_TIMEOUT_MS, and the signal only once one of them runs.
+    await c.submitMany(LONG_JOBS, LONG_JOBS, { body: () => ({ type: "record", payload: { sleepMs: 60_000, sleepOnClaim: 1 } }) });
+    while ((await longJobsRunning()) === 0) await sleep(50);
 
     const stopping = [...c.workers];
     for (const w of stopping) w.kill("SIGTERM");
@@ -61,7 +69,7 @@ describe("chaos: SIGTERM to every worker under load", () => {
     reportLine("sigterm-every-worker-under-load", report, { released, completed_before_restart: after.completed });
     expect(report.problems, c.tails()).toEqual([]);
     expect({ lost: report.lost, duplicated: report.duplicated, unexpected: report.unexpected }).toEqual({ lost: 0, duplicated: 0, unexpected: 0 });
-    expect(report.byState).toEqual({ COMPLETED: JOBS });
+    expect(report.byState).toEqual({ COMPLETED: JOBS + LONG_JOBS });
     // A release gives the attempt back: no job was charged for the shutdown.
     const { rows } = await c.pool.query<{ n: number }>("select count(*)::integer as n from jobs where attempts > 1");
     expect(rows[0]!.n).toBe(0);
