@@ -52,8 +52,12 @@ describe("the folder rules", () => {
       edge("presets/index.ts", "stacks/config/load.ts", 9),
       edge("services/api/app.ts", "services/worker/worker.ts", 4),
       edge("services/api/app.ts", "services/handlers/index.ts"), // allowed
-      edge("stacks/docker/api.ts", "services/core/env-contract.ts"), // allowed by name
-      edge("stacks/docker/api.ts", "services/core/db.ts", 12),
+      edge("stacks/config/service-env.ts", "services/core/env-contract.ts"), // allowed by name
+      edge("stacks/docker/api.ts", "services/core/env-contract.ts", 1),
+      edge("stacks/docker/api.ts", "stacks/kubernetes/pod.ts", 3),
+      edge("stacks/docker/api.ts", "stacks/render-helpers.ts"), // allowed
+      edge("stacks/graph/docker.ts", "stacks/policy/rules/data-ports.ts", 5),
+      edge("stacks/graph/docker.ts", "stacks/policy/model.ts"), // allowed
       edge("bench/load.ts", "test/support/procs.ts", 3),
       edge("cli/main.ts", "bench/run.ts", 2),
       edge("test/bench/render.test.ts", "bench/lib/render.ts"), // allowed
@@ -62,7 +66,9 @@ describe("the folder rules", () => {
     expect(found).toEqual([
       expect.stringMatching(/^presets\/index\.ts:9 imports stacks\/config\/load\.ts .*presets\/ may import config-files\//),
       expect.stringMatching(/^services\/api\/app\.ts:4 imports services\/worker\/worker\.ts .*services\/api\/ may import services\/core\/, services\/handlers\//),
-      expect.stringMatching(/^stacks\/docker\/api\.ts:12 imports services\/core\/db\.ts /),
+      expect.stringMatching(/^stacks\/docker\/api\.ts:1 imports services\/core\/env-contract\.ts .*stacks\/docker\/ may import/),
+      expect.stringMatching(/^stacks\/docker\/api\.ts:3 imports stacks\/kubernetes\/pod\.ts .*never import each other/),
+      expect.stringMatching(/^stacks\/graph\/docker\.ts:5 imports stacks\/policy\/rules\/data-ports\.ts .*never a rule/),
       expect.stringMatching(/^bench\/load\.ts:3 imports test\/support\/procs\.ts /),
       expect.stringMatching(/^cli\/main\.ts:2 imports bench\/run\.ts /),
     ]);

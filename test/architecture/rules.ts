@@ -26,6 +26,22 @@ export const FOLDER_RULES: readonly FolderRule[] = [
     mayImport: ["presets/", "config-files/", "services/core/env-contract.ts", "services/core/config.ts"],
     why: "the deployment code; of the services it may read only the environment contract they share",
   },
+  {
+    folder: "stacks/config/",
+    mayImport: ["presets/", "config-files/", "services/core/env-contract.ts"],
+    why: "the environment is resolved before any stack exists; the services' contract types what it sets",
+  },
+  {
+    folder: "stacks/docker/",
+    mayImport: ["stacks/topology.ts", "stacks/render-helpers.ts", "stacks/secrets.ts", "stacks/outputs.ts", "stacks/config/", "presets/"],
+    why: "a renderer reads the topology and the shared helpers; the two renderers never import each other",
+  },
+  {
+    folder: "stacks/kubernetes/",
+    mayImport: ["stacks/topology.ts", "stacks/render-helpers.ts", "stacks/secrets.ts", "stacks/outputs.ts", "stacks/config/", "presets/"],
+    why: "a renderer reads the topology and the shared helpers; the two renderers never import each other",
+  },
+  { folder: "stacks/graph/", mayImport: ["stacks/policy/model.ts", "presets/"], why: "the graph draws policy's model of a stack, never a rule" },
   { folder: "services/", mayImport: [], why: "the image copies services/ alone (services/Dockerfile)" },
   { folder: "services/core/", mayImport: [], why: "the base both services build on; it knows neither of them" },
   { folder: "services/handlers/", mayImport: ["services/core/"], why: "the handler registry both services build from" },
