@@ -20,6 +20,7 @@ export default {
   // workers never share state.
   concurrency: 2,
   timeoutMS: 15_000,
+  dryRunTimeoutMinutes: 15,
   // Reruns test only the mutants whose code or covering tests changed since the committed result.
   incremental: true,
   incrementalFile: "test/mutation/stryker-incremental.json",
