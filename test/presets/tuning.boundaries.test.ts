@@ -4,6 +4,7 @@
  * values are worked out by hand in the comments.
  */
 import { describe, expect, it } from "vitest";
+import { jvmIssues, type JvmInput } from "../../presets/tuning/jvm.js";
 import { nodeIssues } from "../../presets/tuning/node.js";
 import { rabbitmqIssues, type RabbitmqInput } from "../../presets/tuning/rabbitmq.js";
 import { redisIssues, type RedisInput } from "../../presets/tuning/redis.js";
@@ -62,5 +63,22 @@ describe("node bounds", () => {
     const [issue] = nodeIssues({ ...ok, containerMemoryMiB: 60, heapPercent: 75 }, "api");
     expect(issue!.message).toMatch(/: raise api\.memoryMiB to 253$/);
     expect(issue!.message).not.toContain("lower");
+  });
+});
+
+describe("jvm bounds", () => {
+  const g1: JvmInput = { gc: "G1", maxGcPauseMillis: 200, maxRamPercentage: 75, containerMemoryMiB: 1024, containerCpus: 1 };
+
+  it("accepts an initial heap share equal to the maximum, refuses one above it or at 100", () => {
+    expect(jvmIssues({ ...g1, initialRamPercentage: 75 })).toEqual([]);
+    expect(paths(jvmIssues({ ...g1, initialRamPercentage: 76 }))).toEqual(["worker.jvm.initialRamPercentage"]);
+    expect(paths(jvmIssues({ ...g1, initialRamPercentage: 100 }))).toEqual(["worker.jvm.initialRamPercentage"]);
+  });
+
+  it("accepts the smallest pause goal (1 ms), region (1 MiB) and GC thread count (1), refuses 0", () => {
+    expect(jvmIssues({ ...g1, maxGcPauseMillis: 1, g1RegionSizeMiB: 1, parallelGcThreads: 1 })).toEqual([]);
+    expect(paths(jvmIssues({ ...g1, maxGcPauseMillis: 0 }))).toEqual(["worker.jvm.maxGcPauseMillis"]);
+    expect(paths(jvmIssues({ ...g1, g1RegionSizeMiB: 0 }))).toEqual(["worker.jvm.g1RegionSizeMiB"]);
+    expect(paths(jvmIssues({ ...g1, parallelGcThreads: 0 }))).toEqual(["worker.jvm.parallelGcThreads"]);
   });
 });
