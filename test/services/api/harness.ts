@@ -208,17 +208,22 @@ export async function deleteQueue(name: string): Promise<void> {
   });
 }
 
-/** True when RabbitMQ knows a queue of that name (passive declare on a throwaway channel). */
+/**
+ * True when RabbitMQ knows a queue of that name (passive declare on a throwaway channel). Only the
+ * broker's 404 NOT_FOUND means "no such queue"; any other failure (access refused, a dropped
+ * connection) is rethrown, so a leak check cannot pass without having asked.
+ */
 export async function queueExists(name: string): Promise<boolean> {
   const conn = await amqp.connect(AMQP_URL);
   try {
     const ch = await conn.createChannel();
-    ch.on("error", () => undefined); // a 404 closes the channel; that is the answer, not a failure
+    ch.on("error", () => undefined); // the channel-close event repeats the rejection handled below
     try {
       await ch.checkQueue(name);
       return true;
-    } catch {
-      return false;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 404) return false;
+      throw err;
     }
   } finally {
     await conn.close().catch(() => undefined);

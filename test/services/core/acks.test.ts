@@ -60,4 +60,19 @@ describe("AckCoalescer", () => {
     await turn();
     expect(sent).toEqual(["1"]);
   });
+
+  it("acks singly when the oldest delivery is still running", async () => {
+    const { sent, acks, msgs } = setup();
+    acks.ack(msgs[3]!);
+    await turn();
+    expect(sent).toEqual(["4"]);
+  });
+
+  it("ignores forgetting a delivery it never saw", async () => {
+    const { sent, acks, msgs } = setup();
+    acks.forget(msg(99));
+    for (const m of msgs) acks.ack(m);
+    await turn();
+    expect(sent).toEqual(["5+"]);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canTransition, explainTransition, FINAL_STATES, isJobState, JOB_STATES, TRANSITIONS, type JobState } from "../../../services/core/states.js";
+import { canTransition, explainTransition, sourcesOf, FINAL_STATES, isJobState, JOB_STATES, TRANSITIONS, type JobState } from "../../../services/core/states.js";
 
 // The state machine of README.md "The job system" (and docs/services-contract.md), spelled out pair by pair.
 const ALLOWED: ReadonlyArray<[JobState, JobState]> = [
@@ -38,5 +38,21 @@ describe("state machine", () => {
     expect(isJobState("RUNNING")).toBe(true);
     expect(isJobState("running")).toBe(false);
     expect(isJobState(1)).toBe(false);
+  });
+});
+
+describe("sourcesOf and explainTransition, literally", () => {
+  it("lists the states each state is reached from", () => {
+    expect(sourcesOf("PENDING")).toEqual(["RUNNING", "FAILED"]);
+    expect(sourcesOf("RUNNING")).toEqual(["PENDING"]);
+    expect(sourcesOf("COMPLETED")).toEqual(["RUNNING"]);
+    expect(sourcesOf("FAILED")).toEqual(["RUNNING"]);
+    expect(sourcesOf("CANCELLED")).toEqual(["PENDING"]);
+  });
+
+  it("names the moves a non-final state allows", () => {
+    expect(explainTransition("RUNNING", "CANCELLED")).toBe("RUNNING → CANCELLED is not allowed; from RUNNING a job may only move to COMPLETED or FAILED or PENDING");
+    expect(explainTransition("FAILED", "COMPLETED")).toBe("FAILED → COMPLETED is not allowed; from FAILED a job may only move to PENDING");
+    expect(explainTransition("PENDING", "RUNNING")).toBeNull();
   });
 });

@@ -23,7 +23,6 @@ const dev = synthNamed("dev");
 const staging = synthNamed("staging");
 const devTopology = buildTopology(dev.env);
 const stagingTopology = buildTopology(staging.env);
-const MIB = 1024 * 1024;
 
 describe("DockerSystem", () => {
   it("configures the provider with the environment's host, and the cert path through pathexpand", () => {
@@ -85,10 +84,10 @@ describe("DockerSystem", () => {
     const apis = workloadsOf(balanced.json, "api");
     expect(apis.map((c) => c.ports[0].external).sort()).toEqual([8080, 8081]);
     expect(new Set(apis.map((c) => c.name))).toEqual(new Set(["jobstack-dev-api", "jobstack-dev-api-2"]));
-    expect(workloadsOf(balanced.json, "worker")).toHaveLength(balanced.env.preset.worker.replicas);
+    expect(workloadsOf(balanced.json, "worker")).toHaveLength(3); // the balanced preset's worker replicas
     expectResource(staging.text, Service.tfResourceType, {
       name: "jobstack-staging-api",
-      mode: { replicated: { replicas: staging.env.preset.api.replicas } },
+      mode: { replicated: { replicas: 2 } }, // staging's preset
       endpointSpec: { ports: [{ name: "http", protocol: "tcp", targetPort: 8080, publishedPort: 8080, publishMode: "ingress" }] },
     });
   });
@@ -181,39 +180,61 @@ describe("volumes", () => {
 });
 
 describe("shared workload base", () => {
+  // What dev's topology asks of each container, written out: memory in MiB, CPUs, user, read-only
+  // root with its tmpfs mounts, restart policy.
+  const DEV_CONTAINERS = {
+    postgres: { memory: 512, cpus: "0.5", user: "999:999", read_only: true, tmpfs: ["/tmp", "/var/run/postgresql"], restart: "unless-stopped" },
+    redis: { memory: 128, cpus: "0.25", user: "999:999", read_only: true, tmpfs: ["/tmp"], restart: "unless-stopped" },
+    rabbitmq: { memory: 512, cpus: "0.5", user: "999:999", read_only: false, tmpfs: undefined, restart: "unless-stopped" },
+    migrate: { memory: 256, cpus: "0.5", user: "1000:1000", read_only: true, tmpfs: ["/tmp"], restart: "no" },
+    api: { memory: 256, cpus: "0.5", user: "1000:1000", read_only: true, tmpfs: ["/tmp"], restart: "unless-stopped" },
+    worker: { memory: 512, cpus: "0.5", user: "1000:1000", read_only: true, tmpfs: ["/tmp"], restart: "unless-stopped" },
+  } as const;
+
   it("limits memory (no swap) and CPU, drops capabilities, runs as the topology's user, rotates logs", () => {
-    for (const spec of devTopology.services) {
-      const [c] = workloadsOf(dev.json, spec.name);
-      expect(c, spec.name).toMatchObject({
-        memory: spec.resources.memoryMiB,
-        memory_swap: spec.resources.memoryMiB,
-        cpus: String(spec.resources.cpu),
+    expect(devTopology.services.map((s) => s.name).sort()).toEqual(Object.keys(DEV_CONTAINERS).sort());
+    for (const [name, want] of Object.entries(DEV_CONTAINERS)) {
+      const [c] = workloadsOf(dev.json, name);
+      expect(c, name).toMatchObject({
+        memory: want.memory,
+        memory_swap: want.memory,
+        cpus: want.cpus,
         capabilities: { drop: ["ALL"] },
         security_opts: ["no-new-privileges:true"],
-        user: spec.security.user,
-        read_only: spec.security.readOnlyRootFilesystem,
+        user: want.user,
+        read_only: want.read_only,
         log_driver: "json-file",
         log_opts: LOG_OPTIONS,
-        restart: spec.kind === "task" ? "no" : "unless-stopped",
+        restart: want.restart,
       });
-      if (spec.security.readOnlyRootFilesystem) expect(Object.keys(c!.tmpfs)).toEqual([...spec.security.tmpfs]);
+      expect(c!.tmpfs ? Object.keys(c!.tmpfs) : undefined, name).toEqual(want.tmpfs);
     }
   });
 
   it("sets Swarm limits, a memory reservation, restart policy and rolling updates from the rollout", () => {
-    for (const spec of stagingTopology.services) {
-      const [s] = workloadsOf(staging.json, spec.name);
-      expect(s!.task_spec.resources, spec.name).toEqual({
-        limits: { nano_cpus: Math.round(spec.resources.cpu * 1e9), memory_bytes: spec.resources.memoryMiB * MIB },
-        reservation: { memory_bytes: spec.resources.memoryMiB * MIB },
+    // staging's topology: CPUs as nano-CPUs, MiB as bytes.
+    const STAGING_RESOURCES = {
+      postgres: { nano_cpus: 2_000_000_000, memory_bytes: 4_294_967_296, user: "999:999", read_only: true },
+      redis: { nano_cpus: 500_000_000, memory_bytes: 536_870_912, user: "999:999", read_only: true },
+      rabbitmq: { nano_cpus: 1_000_000_000, memory_bytes: 1_073_741_824, user: "999:999", read_only: false },
+      migrate: { nano_cpus: 500_000_000, memory_bytes: 536_870_912, user: "1000:1000", read_only: true },
+      api: { nano_cpus: 1_000_000_000, memory_bytes: 536_870_912, user: "1000:1000", read_only: true },
+      worker: { nano_cpus: 1_000_000_000, memory_bytes: 1_073_741_824, user: "1000:1000", read_only: true },
+    } as const;
+    expect(stagingTopology.services.map((s) => s.name).sort()).toEqual(Object.keys(STAGING_RESOURCES).sort());
+    for (const [name, want] of Object.entries(STAGING_RESOURCES)) {
+      const [s] = workloadsOf(staging.json, name);
+      expect(s!.task_spec.resources, name).toEqual({
+        limits: { nano_cpus: want.nano_cpus, memory_bytes: want.memory_bytes },
+        reservation: { memory_bytes: want.memory_bytes },
       });
-      expect(s!.task_spec.container_spec).toMatchObject({ cap_drop: ["ALL"], user: spec.security.user, read_only: spec.security.readOnlyRootFilesystem });
+      expect(s!.task_spec.container_spec).toMatchObject({ cap_drop: ["ALL"], user: want.user, read_only: want.read_only });
       expect(s!.task_spec.log_driver).toEqual({ name: "json-file", options: LOG_OPTIONS });
     }
-    const { maxSurge } = stagingTopology.rollout;
+    // staging's rollout has maxSurge 1: one task at a time, the new one started before the old stops.
     expectResource(staging.text, Service.tfResourceType, {
       name: "jobstack-staging-worker",
-      updateConfig: { parallelism: Math.max(1, maxSurge), order: maxSurge > 0 ? "start-first" : "stop-first", failureAction: "rollback" },
+      updateConfig: { parallelism: 1, order: "start-first", failureAction: "rollback" },
       rollbackConfig: { failureAction: "pause" },
       taskSpec: { restartPolicy: { condition: "any" } },
     });
@@ -229,9 +250,11 @@ describe("shared workload base", () => {
   });
 
   it("creates dependents after their dependencies (and, on a bridge host, after they are healthy)", () => {
-    for (const spec of devTopology.services.filter((s) => s.kind === "data")) {
-      expect(workloadsOf(dev.json, spec.name)[0]).toMatchObject({ wait: true, wait_timeout: healthyWithinSeconds(spec.health!) });
-      expect(workloadsOf(staging.json, spec.name)[0]!.converge_config).toBeDefined();
+    // start period + (interval + timeout) × (retries + 1) + 30 s: dev's checks are 10 s / 3 s with
+    // 5 retries, after 20 s (postgres, redis) or 30 s (rabbitmq).
+    for (const [name, seconds] of [["postgres", 128], ["redis", 128], ["rabbitmq", 138]] as const) {
+      expect(workloadsOf(dev.json, name)[0]).toMatchObject({ wait: true, wait_timeout: seconds });
+      expect(workloadsOf(staging.json, name)[0]!.converge_config).toBeDefined();
     }
     const api = workloadsOf(dev.json, "api")[0]!;
     expect(api.depends_on.map((d: string) => d.split(".")[1]!.split("_")[1])).toEqual(["migrate", "postgres", "redis", "rabbitmq"]);
@@ -254,7 +277,7 @@ describe("shared workload base", () => {
       };
       new DockerWorkload(scope, "postgres", { spec, context, image: images.forService(spec), volumes: new Map([["postgres-data", volume]]) });
     });
-    expectResource(text, Container.tfResourceType, { name: "jobstack-t-postgres", shmSize: devTopology.services.find((x) => x.name === "postgres")!.shmSizeMiB });
+    expectResource(text, Container.tfResourceType, { name: "jobstack-t-postgres", shmSize: 192 }); // dev's derived /dev/shm
     const [pg] = Object.values(resources(JSON.parse(text) as Json, Container.tfResourceType));
     expect(pg!.env).toContain("POSTGRES_PASSWORD=${var.pg}");
   });
@@ -281,8 +304,8 @@ describe("ApiService", () => {
         test: ["CMD", "node", "-e", "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"],
         interval: "10s",
         timeout: "3s",
-        retries: dev.env.preset.healthCheck.retries,
-        startPeriod: `${dev.env.preset.healthCheck.startPeriodSeconds}s`,
+        retries: 5, // dev's preset
+        startPeriod: "20s",
       },
     });
   });
@@ -362,7 +385,7 @@ describe("PostgresService", () => {
   it("passes the PGTune flags, sizes /dev/shm, probes with pg_isready and publishes nothing", () => {
     const [pg] = workloadsOf(dev.json, "postgres");
     expect(pg!.command).toEqual(["postgres", ...dev.env.derived.postgres.args]);
-    expect(pg!.shm_size).toBe(dev.env.derived.postgres.shmSizeMiB);
+    expect(pg!.shm_size).toBe(192); // MiB, dev's derived size
     expect(pg!.healthcheck.test.slice(0, 2)).toEqual(["CMD", "pg_isready"]);
     expect(pg!.ports).toBeUndefined();
     expect(envOf(pg!).POSTGRES_PASSWORD).toMatch(/^\$\{random_password\.[^}]+\.result\}$/);
@@ -373,7 +396,7 @@ describe("PostgresService", () => {
     expect(pg!.task_spec.container_spec.mounts).toContainEqual({
       type: "tmpfs",
       target: "/dev/shm",
-      tmpfs_options: { size_bytes: staging.env.derived.postgres.shmSizeMiB * MIB, mode: 0o1777 },
+      tmpfs_options: { size_bytes: 268_435_456, mode: 0o1777 }, // staging's 256 MiB
     });
     expect(pg!.task_spec.placement.constraints).toEqual(["node.labels.jobstack-data == true"]);
     expect(pg!.update_config).toMatchObject({ order: "stop-first", parallelism: 1 });
@@ -426,6 +449,8 @@ describe("RabbitmqService", () => {
 describe("health checks", () => {
   it("turns probes into Docker tests", () => {
     expect(healthTest({ kind: "exec", command: ["pg_isready"] }, "node")).toEqual(["CMD", "pg_isready"]);
+    // 30 s start period, then 4 checks (3 retries + 1) of 10 s interval + 3 s timeout, then 30 s to spare.
+    expect(healthyWithinSeconds({ liveness: { kind: "exec", command: ["true"] }, readiness: { kind: "exec", command: ["true"] }, intervalSeconds: 10, timeoutSeconds: 3, retries: 3, startPeriodSeconds: 30 })).toBe(112);
     expect(healthTest({ kind: "http", path: "/readyz", port: 9 }, "node")[3]).toContain("fetch('http://127.0.0.1:9/readyz')");
     expect(healthTest({ kind: "http", path: "/healthz", port: 9 }, "jvm")[0]).toBe("CMD-SHELL");
     expect(
@@ -444,13 +469,16 @@ describe("helpers", () => {
   });
 
   it("orders services after their dependencies and rejects cycles", () => {
-    const order = dependencyOrder(devTopology).map((s) => s.name);
-    expect(order.indexOf("migrate")).toBeGreaterThan(order.indexOf("postgres"));
-    expect(order.indexOf("api")).toBeGreaterThan(order.indexOf("migrate"));
+    expect(dependencyOrder(devTopology).map((s) => s.name)).toEqual(["postgres", "redis", "rabbitmq", "migrate", "api", "worker"]);
     const cyclic: Topology = {
       ...devTopology,
       services: devTopology.services.map((s) => (s.name === "postgres" ? { ...s, dependsOn: ["api"] } : s)),
     };
-    expect(() => dependencyOrder(cyclic)).toThrow(/circular dependency .*postgres → api → migrate → postgres|circular dependency/);
+    expect(() => dependencyOrder(cyclic)).toThrow("topology dev: circular dependency postgres → api → migrate → postgres");
+    const dangling: Topology = {
+      ...devTopology,
+      services: devTopology.services.map((s) => (s.name === "migrate" ? { ...s, dependsOn: ["mysql" as never] } : s)),
+    };
+    expect(() => dependencyOrder(dangling)).toThrow("topology dev: migrate depends on mysql, which is not a service");
   });
 });

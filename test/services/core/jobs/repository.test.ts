@@ -9,12 +9,11 @@ import { createTestDatabase, sleep, type TestDatabase } from "../../../../harnes
 let db: TestDatabase;
 let pool: pg.Pool;
 let repo: JobRepository;
-const seen: string[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = createPool({ databaseUrl: db.url, dbPoolSize: 8 });
-  repo = new JobRepository(pool, { onTransition: (from, to) => seen.push(`${from}>${to}`) });
+  repo = new JobRepository(pool);
 });
 afterAll(async () => {
   await pool?.end();
@@ -83,13 +82,25 @@ const OPS: Op[] = [
 ];
 
 describe("every operation from every state", () => {
+  it("tries only moves the state machine allows, from the one state each operation applies to", () => {
+    expect(OPS.map((op) => `${op.name}: ${op.from}>${op.to}`)).toEqual([
+      "claim: PENDING>RUNNING",
+      "cancel: PENDING>CANCELLED",
+      "complete: RUNNING>COMPLETED",
+      "fail (permanent): RUNNING>FAILED",
+      "fail (retryable): RUNNING>PENDING",
+      "release: RUNNING>PENDING",
+      "retry (manual): FAILED>PENDING",
+    ]);
+    for (const op of OPS) expect(canTransition(op.from, op.to)).toBe(true);
+  });
+
   const cases = OPS.flatMap((op) => JOB_STATES.map((state) => [op.name, state, op] as const));
   it.each(cases)("%s from %s", async (_name, state, op) => {
     const job = await jobIn(state);
     const before = await snapshot(job.id);
     const outcome = await op.run(job);
     const allowed = state === op.from;
-    expect(allowed ? canTransition(state, op.to) : true).toBe(true);
     if (allowed) {
       expect(outcome.ok).toBe(true);
       const after = await snapshot(job.id);
@@ -177,12 +188,15 @@ describe("batched statements", () => {
       const submitted = await Promise.all(Array.from({ length: 60 }, (_, i) => repos[i % 3]!.submit({ type: "noop", payload: { i } })));
       const ids = submitted.map((s) => s.job.id);
       expect(new Set(ids).size).toBe(60);
-      // Marks from one repository, and every job claimed twice — by two repositories, in opposite orders.
-      const [marks, first, second] = await Promise.all([
+      // Marks from one repository (for claim 0 and, in the same batches, for a claim no job reached),
+      // and every job claimed twice — by two repositories, in opposite orders.
+      const [marks, strayMarks, first, second] = await Promise.all([
         Promise.all(ids.map((id) => repos[0]!.markDispatched(id, 0))),
+        Promise.all(ids.map((id) => repos[0]!.markDispatched(id, 7))),
         Promise.all(ids.map((id) => repos[1]!.claim(id, "w1", 60_000))),
         Promise.all([...ids].reverse().map((id) => repos[2]!.claim(id, "w2", 60_000))).then((r) => r.reverse()),
       ]);
+      expect(strayMarks.filter(Boolean)).toEqual([]);
       const winners = ids.map((id, i) => {
         const claims = [first[i]!, second[i]!].filter((c) => c.ok);
         expect(claims).toHaveLength(1);
@@ -199,7 +213,10 @@ describe("batched statements", () => {
         const { row, log } = await snapshot(id);
         expect(log.map((t) => `${t.from}>${t.to}`)).toEqual(["null>PENDING", "PENDING>RUNNING", outcomes[i]![0]!.ok ? "RUNNING>COMPLETED" : "RUNNING>PENDING"]);
         expect(Number(row.version)).toBe(3);
-        expect(typeof marks[i]).toBe("boolean");
+        // A mark applies only while the job is still PENDING under claim 0, so it says true exactly
+        // when it stamped the row. Completing keeps the stamp; releasing clears it.
+        if (outcomes[i]![0]!.ok) expect({ id, marked: row.dispatched_at !== null }).toEqual({ id, marked: marks[i] });
+        else expect(row.dispatched_at).toBeNull();
       }
     } finally {
       await Promise.all(pools.map((p) => p.end()));
@@ -239,8 +256,14 @@ describe("reaper and sweeper", () => {
     expect((await repo.findUndispatched(0)).map((j) => j.id)).toEqual([failOn]);
   });
 
-  it("counts committed transitions through the listener", () => {
-    expect(seen).toContain("null>PENDING");
-    expect(seen).toContain("RUNNING>COMPLETED");
+  it("reports each committed transition, and no refused one, to the listener", async () => {
+    const heard: string[] = [];
+    const listening = new JobRepository(pool, { onTransition: (from, to) => heard.push(`${from}>${to}`) });
+    const { job } = await listening.submit({ type: "noop" });
+    const claimed = await listening.claim(job.id, "w1", 60_000);
+    if (!claimed.ok) throw new Error(claimed.message);
+    expect((await listening.cancel(job.id)).ok).toBe(false); // refused: RUNNING cannot be cancelled
+    ok(await listening.complete(job.id, claimed.job.claim, "w1", null));
+    expect(heard).toEqual(["null>PENDING", "PENDING>RUNNING", "RUNNING>COMPLETED"]);
   });
 });
