@@ -474,7 +474,7 @@ describe("helpers", () => {
       ...devTopology,
       services: devTopology.services.map((s) => (s.name === "postgres" ? { ...s, dependsOn: ["api"] } : s)),
     };
-    expect(() => dependencyOrder(cyclic)).toThrow("topology dev: circular dependency postgres → api → migrate → postgres");
+    expect(() => dependencyOrder(cyclic)).toThrow("topology dev has a circular dependency (dependency cycle: postgres → api → migrate → postgres)");
     const dangling: Topology = {
       ...devTopology,
       services: devTopology.services.map((s) => (s.name === "migrate" ? { ...s, dependsOn: ["mysql" as never] } : s)),
