@@ -21,7 +21,8 @@
 //                       chars, different from API_TOKEN   api only, optional: unset, no one may
 //                       retry or cancel (403)
 //   JOB_QUEUE           RabbitMQ queue name                  default "jobs"
-//   WORKER_CONCURRENCY  jobs in flight per worker = prefetch default 8
+//   WORKER_CONCURRENCY  handlers running at once per worker   default 8
+//   WORKER_PREFETCH     messages (jobs claimed ahead) per worker; 0 = 4 × WORKER_CONCURRENCY   default 0
 //   LEASE_MS            worker lease; renewed every third     default 30000
 //   LOG_LEVEL           pino level                            default "info"
 //   QUEUE_TYPE          quorum | classic                      default quorum
@@ -101,6 +102,7 @@ export interface ServiceConfig {
   readonly jobQueue: string;
   readonly queueType: "quorum" | "classic";
   readonly workerConcurrency: number;
+  readonly workerPrefetch: number;
   readonly leaseMs: number;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   readonly dbPoolSize: number;
@@ -193,6 +195,7 @@ const schema = z.object({
     .default("jobs"),
   QUEUE_TYPE: z.enum(["quorum", "classic"], { error: "must be quorum or classic" }).default("quorum"),
   WORKER_CONCURRENCY: int(1, 1000, 8),
+  WORKER_PREFETCH: int(0, 10_000, 0),
   LEASE_MS: int(200, 3_600_000, 30_000),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
@@ -272,6 +275,7 @@ export function loadServiceConfig(role: ServiceRole, env: NodeJS.ProcessEnv = pr
     jobQueue: d.JOB_QUEUE,
     queueType: d.QUEUE_TYPE,
     workerConcurrency: d.WORKER_CONCURRENCY,
+    workerPrefetch: Math.max(d.WORKER_PREFETCH || 4 * d.WORKER_CONCURRENCY, d.WORKER_CONCURRENCY),
     leaseMs: d.LEASE_MS,
     logLevel: d.LOG_LEVEL,
     dbPoolSize: d.DB_POOL_SIZE,

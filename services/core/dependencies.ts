@@ -73,7 +73,7 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
     url: config.amqpUrl,
     queue: config.jobQueue,
     queueType: config.queueType,
-    prefetch: config.workerConcurrency,
+    prefetch: config.workerPrefetch,
     stepTimeoutMs: config.amqpTimeoutMs,
     repairAfterConsumeTimeouts: config.queueRepairAfterTimeouts,
     maxLength: config.queueMaxLength,
