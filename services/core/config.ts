@@ -22,7 +22,8 @@
 //                       retry or cancel (403)
 //   JOB_QUEUE           RabbitMQ queue name                  default "jobs"
 //   WORKER_CONCURRENCY  handlers running at once per worker   default 8
-//   WORKER_PREFETCH     messages (jobs claimed ahead) per worker; 0 = 4 × WORKER_CONCURRENCY   default 0
+//   WORKER_PREFETCH     messages per worker; above WORKER_CONCURRENCY, jobs are claimed ahead of
+//                       the handlers (services/worker/worker.ts); 0 = WORKER_CONCURRENCY   default 0
 //   LEASE_MS            worker lease; renewed every third     default 30000
 //   LOG_LEVEL           pino level                            default "info"
 //   QUEUE_TYPE          quorum | classic                      default quorum
@@ -275,7 +276,7 @@ export function loadServiceConfig(role: ServiceRole, env: NodeJS.ProcessEnv = pr
     jobQueue: d.JOB_QUEUE,
     queueType: d.QUEUE_TYPE,
     workerConcurrency: d.WORKER_CONCURRENCY,
-    workerPrefetch: Math.max(d.WORKER_PREFETCH || 4 * d.WORKER_CONCURRENCY, d.WORKER_CONCURRENCY),
+    workerPrefetch: Math.max(d.WORKER_PREFETCH, d.WORKER_CONCURRENCY),
     leaseMs: d.LEASE_MS,
     logLevel: d.LOG_LEVEL,
     dbPoolSize: d.DB_POOL_SIZE,

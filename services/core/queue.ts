@@ -1,5 +1,6 @@
 // The RabbitMQ layer: one durable queue of job ids (quorum by default), publisher confirms,
-// manual acks, a prefetch window (WORKER_PREFETCH: jobs claimed ahead of the handlers), and a dead-letter exchange + queue that
+// manual acks, prefetch = WORKER_PREFETCH (by default the worker concurrency; larger claims jobs
+// ahead of the handlers: services/worker/worker.ts), and a dead-letter exchange + queue that
 // receives messages the worker cannot parse. Reconnects on its own after a broker outage.
 //
 // Publisher and consumer live on separate connections, each kept open by its own reconnect loop

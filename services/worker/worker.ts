@@ -3,8 +3,8 @@
 // claim as fencing token. Messages for jobs that are not claimable are acked and dropped.
 // Delivery is at least once; the recorded outcome is exactly once.
 //
-// Claim ahead: the broker may hand a worker more messages (WORKER_PREFETCH) than it runs
-// handlers (`concurrency`). Their claims go out at once, batched with their neighbours
+// Claim ahead (opt-in): the broker may hand a worker more messages (WORKER_PREFETCH) than it
+// runs handlers (`concurrency`). Their claims go out at once, batched with their neighbours
 // (services/core/batch.ts), and the claimed jobs wait for a handler slot (./slots.ts) with their
 // leases renewed from the claim on; so a job's claim commit is off the handler's critical path,
 // and a handler's slot is free again as soon as it returns, while its outcome commits.
