@@ -1,7 +1,7 @@
 /**
  * Throughput of jobstack vs BullMQ vs graphile-worker on this machine, side by side in one run.
  *
- *   npx tsx bench/jobs.ts [--quick] [--reps N] [--noop N] [--hash N] [--batch N] [--workers N] [--async-commit] [--no-retention]
+ *   npx tsx bench/jobs.ts [--quick] [--reps N] [--noop N] [--hash N] [--batch N] [--workers N] [--async-commit] [--no-retention] [--prefetch-ab]
  *
  * Every system gets the same job count, the same handlers (jobstack's builtins), the same total
  * concurrency (2 worker processes × 8) and the same client: one enqueue call per job, at most 32
@@ -43,6 +43,11 @@ export interface JobsOptions {
   readonly asyncCommit?: boolean;
   /** Adds jobstack over HTTP with retention of 1 s running during the runs. @default true */
   readonly retention?: boolean;
+  /**
+   * Adds jobstack's direct path with WORKER_PREFETCH = 4 × concurrency (claim ahead), to compare
+   * it with the default (prefetch = concurrency) side by side. @default false
+   */
+  readonly prefetchAb?: boolean;
   /** Hard limit of one run. @default 180000 */
   readonly runTimeoutMs?: number;
   readonly log?: (line: string) => void;
@@ -103,6 +108,7 @@ export async function runJobsBench(options: JobsOptions): Promise<JobsResult> {
   if (options.asyncCommit) systems.push(new Jobstack({ ...sysOptions, asyncCommit: true }).view("http"));
   // The same deployment with retention deleting finished jobs after 1 s while the run goes on:
   // its ratio to the first system is what retention costs the hot path (docs/storage.md).
+  if (options.prefetchAb) systems.push(new Jobstack({ ...sysOptions, workerPrefetch: 4 * settings.concurrency }).view("direct"));
   if (options.retention ?? true) systems.push(new Jobstack({ ...sysOptions, retentionSeconds: 1 }).view("http"));
   const baseline = systems[0]!.name;
   const workloads: JobsWorkloadResult[] = [];
@@ -182,6 +188,7 @@ export function jobsOptionsFromArgs(quick: boolean): Omit<JobsOptions, "log"> {
     warmup: quick ? 100 : 200,
     ...(argValue("--workers") !== undefined && { workers: Number(argValue("--workers")) }),
     asyncCommit: process.argv.includes("--async-commit"),
+    prefetchAb: process.argv.includes("--prefetch-ab"),
     // The retention variant doubles a quick run's length; a full run keeps it.
     retention: !process.argv.includes("--no-retention") && !quick,
   };

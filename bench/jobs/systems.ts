@@ -182,13 +182,16 @@ export class Jobstack {
        * (days), so the pass runs but finds nothing to delete.
        */
       readonly retentionSeconds?: number;
+      /** WORKER_PREFETCH of the workers; unset: the services' default (= concurrency). */
+      readonly workerPrefetch?: number;
     },
   ) {}
 
   private get label(): string {
     return (
       (this.options.asyncCommit ? ", synchronous_commit=off" : "") +
-      (this.options.retentionSeconds !== undefined ? `, retention ${this.options.retentionSeconds} s` : "")
+      (this.options.retentionSeconds !== undefined ? `, retention ${this.options.retentionSeconds} s` : "") +
+      (this.options.workerPrefetch !== undefined ? `, prefetch ${this.options.workerPrefetch}` : "")
     );
   }
 
@@ -200,6 +203,7 @@ export class Jobstack {
       JOB_QUEUE: this.queue,
       WORKER_CONCURRENCY: String(this.options.concurrency),
       LOG_LEVEL: "warn",
+      ...(this.options.workerPrefetch !== undefined && { WORKER_PREFETCH: String(this.options.workerPrefetch) }),
       ...(this.options.retentionSeconds !== undefined && {
         RETENTION_COMPLETED_SECONDS: String(this.options.retentionSeconds),
         RETENTION_FAILED_SECONDS: String(this.options.retentionSeconds),
@@ -297,7 +301,7 @@ export class Jobstack {
     };
     return {
       name: mode === "http" ? `jobstack (HTTP API${this.label})` : `jobstack (direct${this.label})`,
-      key: `jobstack-${mode}${this.options.asyncCommit ? "-async-commit" : ""}${this.options.retentionSeconds !== undefined ? "-retention" : ""}`,
+      key: `jobstack-${mode}${this.options.asyncCommit ? "-async-commit" : ""}${this.options.retentionSeconds !== undefined ? "-retention" : ""}${this.options.workerPrefetch !== undefined ? `-prefetch-${this.options.workerPrefetch}` : ""}`,
       setup: () => this.setup(),
       enqueue: mode === "http" ? enqueueHttp : enqueueDirect,
       enqueueBatch: mode === "http" ? enqueueHttpBatch : enqueueDirectBatch,

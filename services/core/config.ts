@@ -29,6 +29,8 @@ const FIELDS = {
   jobQueue: "JOB_QUEUE",
   queueType: "QUEUE_TYPE",
   workerConcurrency: "WORKER_CONCURRENCY",
+  /** As set: 0 (or anything below workerConcurrency) means workerConcurrency; see dependencies.ts. */
+  workerPrefetch: "WORKER_PREFETCH",
   leaseMs: "LEASE_MS",
   logLevel: "LOG_LEVEL",
   dbPoolSize: "DB_POOL_SIZE",

@@ -73,7 +73,7 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
     url: config.amqpUrl,
     queue: config.jobQueue,
     queueType: config.queueType,
-    prefetch: config.workerConcurrency,
+    prefetch: Math.max(config.workerPrefetch, config.workerConcurrency),
     stepTimeoutMs: config.amqpTimeoutMs,
     repairAfterConsumeTimeouts: config.queueRepairAfterTimeouts,
     maxLength: config.queueMaxLength,

@@ -91,8 +91,14 @@ export const serviceEnvSchema = z.object({
     .default("jobs"),
   /** quorum | classic. */
   QUEUE_TYPE: z.enum(["quorum", "classic"], { error: "must be quorum or classic" }).default("quorum"),
-  /** Jobs in flight per worker (= the consumer's prefetch). */
+  /** Handlers running at once per worker. */
   WORKER_CONCURRENCY: int(1, 1000, 8),
+  /**
+   * Messages per worker (the consumer's prefetch). Above WORKER_CONCURRENCY, jobs are claimed
+   * ahead of the handlers and wait for a slot with their lease renewed
+   * (services/worker/worker.ts); 0, or anything below WORKER_CONCURRENCY, means WORKER_CONCURRENCY.
+   */
+  WORKER_PREFETCH: int(0, 10_000, 0),
   /** The worker's lease on a job, renewed every third of it. */
   LEASE_MS: int(200, 3_600_000, 30_000),
   /** The pino level. */

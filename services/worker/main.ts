@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     sweepAfterMs: config.sweepAfterMs,
     redispatchAfterMs: config.redispatchAfterMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    concurrency: config.workerConcurrency,
     unknownTypeRetryMs: config.unknownTypeRetryMs,
     unknownTypeFailAfterMs: config.unknownTypeFailAfterMs,
     retention,

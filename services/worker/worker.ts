@@ -2,6 +2,12 @@
 // claim number), run its handler while renewing the lease, and record the outcome with the
 // claim as fencing token. Messages for jobs that are not claimable are acked and dropped.
 // Delivery is at least once; the recorded outcome is exactly once.
+//
+// Claim ahead (opt-in): the broker may hand a worker more messages (WORKER_PREFETCH) than it
+// runs handlers (`concurrency`). Their claims go out at once, batched with their neighbours
+// (services/core/batch.ts), and the claimed jobs wait for a handler slot (./slots.ts) with their
+// leases renewed from the claim on; so a job's claim commit is off the handler's critical path,
+// and a handler's slot is free again as soon as it returns, while its outcome commits.
 
 import { dispatchJob, dispatchResult } from "../core/dispatch.js";
 import { coerceError, isRetryableError } from "../core/errors.js";
@@ -16,6 +22,7 @@ import type { Disposition, JobQueue } from "../core/queue.js";
 import { retryDelayMs } from "./backoff.js";
 import { HandlerError, silentLogger, type HandlerRegistry } from "../handlers/index.js";
 import { Maintenance } from "./maintenance.js";
+import { HandlerSlots, type FreeSlot } from "./slots.js";
 
 export interface WorkerOptions {
   readonly workerId: string;
@@ -45,6 +52,11 @@ export interface WorkerOptions {
   readonly storageMetrics?: StorageMetrics;
   /** How long drain() waits for in-flight jobs before releasing them. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * Handlers running at once; claimed jobs beyond it wait for a slot. The queue's prefetch bounds
+   * how many jobs are claimed (waiting, running, or recording their outcome). @default unlimited
+   */
+  readonly concurrency?: number;
   readonly repo: JobRepository;
   readonly queue: JobQueue;
   readonly cache: JobCache;
@@ -59,6 +71,8 @@ interface InFlight {
   readonly done: Promise<void>;
   /** Set when drain() handed the job back; the run must not record an outcome. */
   released: boolean;
+  /** Set once the handler was given a slot; drain() hands back the jobs still waiting at once. */
+  started: boolean;
 }
 
 export interface DrainResult {
@@ -72,10 +86,12 @@ export class Worker {
   private readonly inFlight = new Map<string, InFlight>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly maintenance: Maintenance;
+  private readonly slots: HandlerSlots;
   private draining = false;
   private started = false;
 
   constructor(private readonly o: WorkerOptions) {
+    this.slots = new HandlerSlots(o.concurrency ?? Number.POSITIVE_INFINITY);
     this.maintenance = new Maintenance({
       workerId: o.workerId,
       repo: o.repo,
@@ -119,25 +135,36 @@ export class Worker {
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
     const before = this.inFlight.size;
+    // Claimed ahead and not started: hand them back now, for another worker to run.
+    const waiting = [...this.inFlight.values()].filter((f) => !f.started);
+    for (const f of waiting) f.released = true;
+    this.slots.cancelWaiting();
+    await Promise.all(waiting.map((f) => this.releaseJob(f)));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...this.inFlight.values()].map((f) => f.done)),
+      Promise.allSettled([...this.inFlight.values()].filter((f) => !f.released).map((f) => f.done)),
       new Promise((r) => (timer = setTimeout(r, this.o.shutdownTimeoutMs))),
     ]);
     clearTimeout(timer);
-    const left = [...this.inFlight.values()];
+    const left = [...this.inFlight.values()].filter((f) => !f.released);
     for (const f of left) {
       f.released = true;
-      f.abort.abort(new Error("worker is shutting down"));
-      try {
-        const r = await this.o.repo.release(f.job.id, f.job.claim, this.o.workerId);
-        if (r.ok) await this.o.cache.put(r.job);
-      } catch (err) {
-        // The lease expires and the reaper returns the job instead.
-        this.o.log?.warn({ jobId: f.job.id, err: coerceError(err) }, "release failed; the reaper will take the job back");
-      }
+      await this.releaseJob(f);
     }
-    return { finished: before - left.length, released: left.length };
+    const released = waiting.length + left.length;
+    return { finished: before - released, released };
+  }
+
+  /** RUNNING → PENDING under the job's claim (no attempt used up); its handler, if any, is aborted. */
+  private async releaseJob(f: InFlight): Promise<void> {
+    f.abort.abort(new Error("worker is shutting down"));
+    try {
+      const r = await this.o.repo.release(f.job.id, f.job.claim, this.o.workerId);
+      if (r.ok) await this.o.cache.put(r.job);
+    } catch (err) {
+      // The lease expires and the reaper returns the job instead.
+      this.o.log?.warn({ jobId: f.job.id, err: coerceError(err) }, "release failed; the reaper will take the job back");
+    }
   }
 
   /** Handles one message. Exposed for tests; the queue calls it. */
@@ -178,12 +205,36 @@ export class Worker {
     // the outcome's cache write is chained after it (run's tail), so the cache sees the two in order.
     const cached = this.o.cache.put(claimed.job);
     let markDone!: () => void;
-    const flight: InFlight = { job: claimed.job, abort: new AbortController(), done: new Promise((r) => (markDone = r)), released: false };
+    const flight: InFlight = { job: claimed.job, abort: new AbortController(), done: new Promise((r) => (markDone = r)), released: false, started: false };
     this.inFlight.set(jobId, flight);
-    let tail: Promise<unknown> = Promise.resolve();
+    // The lease is renewed from the claim on: a job waiting for a handler slot must keep it too.
+    const renew = setInterval(() => void this.renew(flight), Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    let tail: Promise<unknown> = cached;
+    let free: FreeSlot | null = null;
+    let disposition: Disposition = "ack";
     try {
-      ({ tail } = await this.run(flight, cached));
+      free = this.draining ? null : await this.slots.acquire();
+      if (free === null || flight.released) {
+        // Turned away by drain() while waiting (it hands the job back), or claimed as drain began.
+        if (!flight.released) {
+          flight.released = true;
+          await this.releaseJob(flight);
+        }
+        // Handed back unstarted: the message goes back to the queue for another worker.
+        disposition = "requeue";
+      } else if (flight.abort.signal.aborted) {
+        // The lease was lost while the job waited (reaped): its outcome would be refused anyway.
+        this.o.log?.warn({ jobId, claim: claimed.job.claim }, "lease lost before the handler started");
+      } else {
+        flight.started = true;
+        ({ tail } = await this.run(flight, cached, () => {
+          clearInterval(renew);
+          free?.();
+        }));
+      }
     } finally {
+      clearInterval(renew);
+      free?.();
       // The message is acked as soon as the outcome is committed; the outcome's cache write (the
       // tail: versioned, so it can never regress a newer entry, and it never rejects) finishes
       // meanwhile, and only then does the job leave inFlight (drain waits for it).
@@ -193,14 +244,17 @@ export class Worker {
         markDone();
       });
     }
-    return "ack";
+    return disposition;
   }
 
-  /** Runs the claimed job and records its outcome; resolves to the outcome's cache write (see handle). */
-  private async run(flight: InFlight, cached: Promise<unknown>): Promise<{ readonly tail: Promise<unknown> }> {
+  /**
+   * Runs the claimed job and records its outcome; resolves to the outcome's cache write (see
+   * handle). `handlerDone` runs as soon as the handler returns: it stops the lease renewal and
+   * frees the handler slot while the outcome commits.
+   */
+  private async run(flight: InFlight, cached: Promise<unknown>, handlerDone: () => void): Promise<{ readonly tail: Promise<unknown> }> {
     const { job } = flight;
     const started = process.hrtime.bigint();
-    const renew = setInterval(() => void this.renew(flight), Math.max(50, Math.floor(this.o.leaseMs / 3)));
     let result: unknown;
     let failure: unknown = null;
     try {
@@ -224,7 +278,7 @@ export class Worker {
     } catch (err) {
       failure = err ?? new Error("handler threw a nullish value");
     } finally {
-      clearInterval(renew);
+      handlerDone();
     }
     // The RUNNING entry's write (`cached`, which never rejects: JobCache.put reports failures as
     // null) is not waited for here: the outcome's commit does not depend on it, and the outcome's

@@ -188,4 +188,30 @@ describe("Worker", () => {
     expect((await repo.transitions(long.id)).at(-1)).toMatchObject({ from: "RUNNING", to: "PENDING", reason: "released by a stopping worker" });
     await sleep(50);
   });
+
+  it("claims ahead of its handler slots: at most `concurrency` handlers run, the claimed jobs wait with their leases renewed, and drain hands back the unstarted ones", async () => {
+    // prefetch 4 (startWorker's queue), one handler slot, leases of 4 s: a job waiting for the
+    // slot longer than its lease keeps it only if it is renewed from the claim on.
+    const { worker, queue } = await startWorker(undefined, { concurrency: 1, leaseMs: 4_000, shutdownTimeoutMs: 3_000 });
+    const first = await submitAndDispatch(queue, "sleep", { ms: 9_000 });
+    const rest = [await submitAndDispatch(queue, "sleep", { ms: 60_000 }), await submitAndDispatch(queue, "sleep", { ms: 60_000 })];
+    await eventually("all three claimed", async () => (await Promise.all([first, ...rest].map((j) => repo.get(j.id)))).every((j) => j?.state === "RUNNING"), 30_000, 10);
+    // Past the lease and several reaper passes: nothing was reaped (one claim each).
+    await sleep(6_000);
+    for (const j of [first, ...rest]) expect((await repo.get(j.id))?.claim, j === first ? "running" : "waiting").toBe(1);
+    expect((await repo.get(first.id))?.state).toBe("RUNNING");
+    await eventually("first completed", async () => (await repo.get(first.id))?.state === "COMPLETED", 30_000, 10);
+    // One of the others now runs (released when the shutdown timeout ends); the last one still
+    // waits for the slot (released at once). The first may still be writing its cache entry
+    // (Redis is slow on a loaded machine), so drain may count it too: finished or, past the
+    // shutdown timeout, "released" (its release is refused: it is COMPLETED).
+    const result = await worker.drain();
+    expect(result.finished + result.released).toBeGreaterThanOrEqual(2);
+    expect((await repo.get(first.id))?.state).toBe("COMPLETED");
+    for (const j of rest) {
+      expect(await repo.get(j.id)).toMatchObject({ state: "PENDING", attempts: 0, claim: 1 });
+      expect((await repo.transitions(j.id)).at(-1)).toMatchObject({ from: "RUNNING", to: "PENDING", reason: "released by a stopping worker" });
+    }
+    await sleep(50);
+  });
 });
