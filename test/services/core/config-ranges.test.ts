@@ -93,8 +93,15 @@ describe("text settings", () => {
   });
 
   it("LOG_LEVEL: one of the pino levels, named in the problem", () => {
-    expect(loadServiceConfig("worker", { ...base, LOG_LEVEL: "silent" }).logLevel).toBe("silent");
+    for (const level of ["fatal", "error", "warn", "info", "debug", "trace", "silent"]) {
+      expect(loadServiceConfig("worker", { ...base, LOG_LEVEL: level }).logLevel).toBe(level);
+    }
     expect(problems({ ...base, LOG_LEVEL: "verbose" }).issues).toEqual(["LOG_LEVEL must be one of fatal error warn info debug trace silent"]);
+  });
+
+  it("QUEUE_TYPE: quorum or classic, both accepted when given", () => {
+    expect(loadServiceConfig("worker", { ...base, QUEUE_TYPE: "quorum" }).queueType).toBe("quorum");
+    expect(loadServiceConfig("worker", { ...base, QUEUE_TYPE: "classic" }).queueType).toBe("classic");
   });
 
   it("HOST defaults to every interface; WORKER_ID is at most 200 characters; CACHE_PREFIX at most 100", () => {
