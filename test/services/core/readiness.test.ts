@@ -10,8 +10,8 @@ import { createRedis, waitForRedis } from "../../../services/core/cache.js";
 import { createPool } from "../../../services/core/db.js";
 import { checkReadiness, readinessChecks } from "../../../services/core/readiness.js";
 import { checkSchemaVersion, requiredSchemaVersion } from "../../../services/core/schema-version.js";
-import type { JobQueue } from "../../../services/core/queue.js";
-import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../support/jobstack.js";
+import { JobQueue } from "../../../services/core/queue.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL, testQueueName, type TestDatabase } from "../../support/jobstack.js";
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -86,8 +86,8 @@ describe("readinessChecks on the real servers", () => {
     const redis = createRedis(REDIS_URL);
     try {
       expect(await waitForRedis(redis)).toBe(true);
-      // The rabbitmq check is exercised through openDependencies (dependencies.test.ts).
-      const checks = readinessChecks(pool, redis, null as unknown as JobQueue);
+      // The rabbitmq check has its own test below.
+      const checks = readinessChecks(pool, redis, null as never);
       expect(Object.keys(checks)).toEqual(["postgres", "schema", "redis", "rabbitmq"]);
       const { rabbitmq: _, ...servers } = checks;
       expect(await checkReadiness(servers, 2_000)).toEqual({
@@ -95,13 +95,33 @@ describe("readinessChecks on the real servers", () => {
         required: ["postgres", "schema", "redis"],
         dependencies: { postgres: { ok: true }, schema: { ok: true }, redis: { ok: true } },
       });
-      const ahead = readinessChecks(pool, redis, null as unknown as JobQueue, 99);
+      const ahead = readinessChecks(pool, redis, null as never, 99);
       expect(await checkReadiness({ schema: ahead.schema! }, 2_000)).toMatchObject({
         ready: false,
         dependencies: { schema: { ok: false, error: "database schema is at version 4, this build needs 99; run the migrations" } },
       });
     } finally {
       redis.disconnect();
+    }
+  });
+});
+
+describe("the rabbitmq check on the real broker", () => {
+  it("passes with a publisher session, and says 'not connected' without one", async () => {
+    const name = testQueueName();
+    const up = new JobQueue({ url: AMQP_URL, queue: name, queueType: "classic" });
+    const down = new JobQueue({ url: "amqp://guest:guest@127.0.0.1:1", queue: testQueueName(), connectTimeoutMs: 200 });
+    try {
+      await up.connect(5_000);
+      const report = await checkReadiness(
+        { up: readinessChecks(pool, null as never, up).rabbitmq!, down: readinessChecks(pool, null as never, down).rabbitmq! },
+        1_000,
+      );
+      expect(report.dependencies).toEqual({ up: { ok: true }, down: { ok: false, error: "not connected" } });
+    } finally {
+      await up.close();
+      await down.close();
+      await deleteQueueTopology(name).catch(() => undefined);
     }
   });
 });
