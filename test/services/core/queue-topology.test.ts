@@ -75,6 +75,22 @@ describe("declareTopology", () => {
     }
   });
 
+  it("declares durable exchange and queues with exactly the bound arguments (the broker refuses any other redeclaration with 406)", async () => {
+    const n = names();
+    await declareTopology(conn, n, { queueType: "classic", maxLength: 2, deadLetterMaxLength: 1 });
+    const ch = await conn.createChannel();
+    try {
+      await ch.assertExchange(n.deadLetterExchange, "fanout", { durable: true });
+      await ch.assertQueue(n.deadLetterQueue, { durable: true, arguments: { "x-queue-type": "classic", "x-max-length": 1, "x-overflow": "drop-head" } });
+      await ch.assertQueue(n.queue, {
+        durable: true,
+        arguments: { "x-queue-type": "classic", "x-max-length": 2, "x-overflow": "reject-publish", "x-dead-letter-exchange": n.deadLetterExchange },
+      });
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  });
+
   it("declares again without complaint when the arguments match", async () => {
     const n = names();
     const unbounded: string[] = [];
