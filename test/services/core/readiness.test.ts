@@ -106,6 +106,24 @@ describe("readinessChecks on the real servers", () => {
   });
 });
 
+describe("readinessChecks with the servers unreachable", () => {
+  it("reports Postgres, the schema and Redis down", async () => {
+    const deadPool = createPool({ databaseUrl: "postgres://postgres@127.0.0.1:1/x", dbPoolSize: 1 });
+    const deadRedis = createRedis("redis://127.0.0.1:1", () => undefined);
+    try {
+      const { rabbitmq: _, ...checks } = readinessChecks(deadPool, deadRedis, null as never, 1);
+      const report = await checkReadiness(checks, 1_500);
+      expect(report.ready).toBe(false);
+      expect(report.dependencies.postgres).toMatchObject({ ok: false, error: expect.stringMatching(/ECONNREFUSED|connect/) });
+      expect(report.dependencies.schema).toMatchObject({ ok: false });
+      expect(report.dependencies.redis).toMatchObject({ ok: false });
+    } finally {
+      deadRedis.disconnect();
+      await deadPool.end();
+    }
+  });
+});
+
 describe("the rabbitmq check on the real broker", () => {
   it("passes with a publisher session, and says 'not connected' without one", async () => {
     const name = testQueueName();
