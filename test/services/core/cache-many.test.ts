@@ -70,7 +70,32 @@ describe("JobCache on a live Redis", () => {
   });
 });
 
+describe("JobCache with nothing to do", () => {
+  it("sends nothing for an empty batch (Redis would refuse a DEL without keys)", async () => {
+    const errors: string[] = [];
+    const cache = new JobCache(redis, { prefix, onError: (_err, op) => errors.push(op) });
+    expect(await cache.putMany([])).toEqual([]);
+    await cache.deleteMany([]);
+    expect(errors).toEqual([]);
+  });
+});
+
 describe("JobCache with Redis unreachable", () => {
+  it("fails soft without an onError listener too", async () => {
+    const dead = createRedis("redis://127.0.0.1:1");
+    try {
+      const cache = new JobCache(dead, { prefix });
+      expect(await cache.put(fake("x", 1, "PENDING"))).toBeNull();
+      expect(await cache.putMany([fake("x", 1, "PENDING")])).toEqual([null]);
+      expect(await cache.get("x")).toBeNull();
+      await expect(cache.delete("x")).resolves.toBeUndefined();
+      await expect(cache.deleteMany(["x"])).resolves.toBeUndefined();
+    } finally {
+      dead.disconnect();
+    }
+  });
+
+
   it("fails soft on every call and reports each to onError with the operation", async () => {
     const errors: string[] = [];
     const dead = createRedis("redis://127.0.0.1:1");
