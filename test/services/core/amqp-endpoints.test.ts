@@ -38,6 +38,30 @@ describe("parseAmqpUrls", () => {
     expect(() => parseAmqpUrls(value)).toThrow(AmqpUrlError);
     expect(() => parseAmqpUrls(value)).toThrow(message);
   });
+
+  it.each([
+    ["mq:5672", "must start with amqp:// or amqps://"],
+    ["amqp://", "has an entry without a host"],
+    ["amqp://n1,amqp://", "has an entry without a host"],
+    ["amqp://u:p@n1:notaport", "has an entry that is not a valid URL"],
+    ["amqp://n1,amqp://n2:x", "has an entry that is not a valid URL"],
+  ])("refuses %j with exactly %j", (value, message) => {
+    let caught: unknown;
+    try {
+      parseAmqpUrls(value);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(AmqpUrlError);
+    expect((caught as AmqpUrlError).message).toBe(message);
+    expect((caught as AmqpUrlError).name).toBe("AmqpUrlError");
+  });
+
+  it("trims the value and each entry, and takes the scheme in any case", () => {
+    expect(parseAmqpUrls("  amqp://mq:5672  ")).toEqual(["amqp://mq:5672"]);
+    expect(parseAmqpUrls("AMQP://n1, AMQPS://n2")).toEqual(["AMQP://n1", "AMQPS://n2"]);
+    expect(parseAmqpUrls("AMQP://u@n1, n2 /v")).toEqual(["AMQP://u@n1/v", "AMQP://u@n2/v"]);
+  });
 });
 
 describe("AmqpEndpoints", () => {

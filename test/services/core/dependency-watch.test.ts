@@ -67,4 +67,84 @@ describe("DependencyWatch", () => {
     expect(text).toMatch(/^jobstack_dependency_up\{dependency="postgres"\} 1$/m);
     expect(text).toMatch(/^jobstack_dependency_up\{dependency="redis"\} 0$/m);
   });
+
+  it("remembers since when a dependency is up or down, and moves the time only on a change", async () => {
+    const { watch, up, advance } = setup();
+    advance(1_000);
+    await watch.checkOnce();
+    expect(watch.state("postgres")).toEqual({ up: true, since: 1_001_000 });
+    advance(1_000);
+    await watch.checkOnce();
+    expect(watch.state("postgres")).toEqual({ up: true, since: 1_001_000 });
+    up.postgres = false;
+    advance(1_000);
+    await watch.checkOnce();
+    expect(watch.state("postgres")).toEqual({ up: false, since: 1_003_000, error: "postgres refused" });
+    advance(1_000);
+    watch.observe({ postgres: { ok: false, error: "timeout" } });
+    expect(watch.state("postgres")).toEqual({ up: false, since: 1_003_000, error: "timeout" });
+    watch.observe({ postgres: { ok: true } });
+    expect(watch.state("postgres")).toEqual({ up: true, since: 1_004_000 });
+  });
+
+  it("stays live when down exactly the limit, and fails before the first pass once the limit has passed since start", () => {
+    const { watch, advance } = setup(5_000);
+    advance(5_000);
+    expect(watch.liveness()).toEqual({ live: true, limitMs: 5_000, failing: {} });
+    advance(1);
+    expect(watch.liveness()).toEqual({ live: false, limitMs: 5_000, failing: { postgres: { downForMs: 5_001 } } });
+  });
+
+  it("works on the wall clock and without a gauge", async () => {
+    let calls = 0;
+    const watch = new DependencyWatch({ checks: { postgres: async () => void calls++ }, livenessRequired: ["postgres"], limitMs: 60_000 });
+    const before = Date.now();
+    await watch.checkOnce();
+    expect(calls).toBe(1);
+    expect(watch.state("postgres")?.since).toBeGreaterThanOrEqual(before);
+    expect(watch.state("postgres")?.since).toBeLessThanOrEqual(Date.now());
+    expect(watch.liveness().live).toBe(true);
+  });
+
+  it("start() runs a pass at once and then every intervalMs until stop(); start() after stop() does nothing", async () => {
+    let passes = 0;
+    const watch = new DependencyWatch({ checks: { postgres: async () => void passes++ }, livenessRequired: [], limitMs: 60_000, intervalMs: 100 });
+    watch.start();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(passes).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    await watch.stop();
+    // One at once, then one per 100 ms: at most four in 370 ms, fewer on a slow machine, never none.
+    expect(passes).toBeGreaterThanOrEqual(2);
+    expect(passes).toBeLessThanOrEqual(4);
+    const stoppedAt = passes;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(passes).toBe(stoppedAt);
+    watch.start();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(passes).toBe(stoppedAt);
+    await watch.stop();
+  });
+
+  it("waits in stop() for the pass in progress", async () => {
+    let finished = false;
+    const watch = new DependencyWatch({
+      checks: { postgres: () => new Promise<void>((resolve) => setTimeout(() => ((finished = true), resolve()), 100)) },
+      livenessRequired: [],
+      limitMs: 60_000,
+    });
+    watch.start();
+    await watch.stop();
+    expect(finished).toBe(true);
+    expect(watch.state("postgres")).toMatchObject({ up: true });
+  });
+
+  it("uses a 5 s interval by default: no second pass soon after the first", async () => {
+    let passes = 0;
+    const watch = new DependencyWatch({ checks: { postgres: async () => void passes++ }, livenessRequired: [], limitMs: 60_000 });
+    watch.start();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await watch.stop();
+    expect(passes).toBe(1);
+  });
 });
