@@ -5,7 +5,7 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CachePutResult, createRedis, JobCache, waitForRedis } from "../../../services/core/cache.js";
 import type { Job } from "../../../services/core/jobs/types.js";
-import { REDIS_URL } from "../../support/jobstack.js";
+import { REDIS_URL } from "../../../harness/jobstack.js";
 
 const prefix = `test-many-${process.pid}-${Date.now()}:`;
 let redis: Redis;

@@ -4,7 +4,7 @@
 import amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { boundArguments, declareTopology, isPublishRejected, type TopologyNames } from "../../../services/core/queue-topology.js";
-import { AMQP_URL, deleteQueueTopology, testQueueName } from "../../support/jobstack.js";
+import { AMQP_URL, deleteQueueTopology, testQueueName } from "../../../harness/jobstack.js";
 
 let conn: amqp.ChannelModel;
 const created: string[] = [];

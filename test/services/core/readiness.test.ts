@@ -11,7 +11,7 @@ import { createPool } from "../../../services/core/db.js";
 import { checkReadiness, readinessChecks } from "../../../services/core/readiness.js";
 import { checkSchemaVersion, requiredSchemaVersion } from "../../../services/core/schema-version.js";
 import { JobQueue } from "../../../services/core/queue.js";
-import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL, testQueueName, type TestDatabase } from "../../support/jobstack.js";
+import { AMQP_URL, createTestDatabase, deleteQueueTopology, REDIS_URL, testQueueName, type TestDatabase } from "../../../harness/jobstack.js";
 
 let db: TestDatabase;
 let pool: pg.Pool;

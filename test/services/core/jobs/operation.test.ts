@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { run } from "../../../../services/core/jobs/operation.js";
 import { getJob, listTransitions } from "../../../../services/core/jobs/operations/read.js";
-import { createTestDatabase, type TestDatabase } from "../../../support/jobstack.js";
+import { createTestDatabase, type TestDatabase } from "../../../../harness/jobstack.js";
 
 let db: TestDatabase;
 let client: pg.Client;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPool } from "../../../../services/core/db.js";
 import { JobRepository } from "../../../../services/core/jobs/repository.js";
 import { errorToJson, json } from "../../../../services/core/jobs/rows.js";
-import { createTestDatabase, type TestDatabase } from "../../../support/jobstack.js";
+import { createTestDatabase, type TestDatabase } from "../../../../harness/jobstack.js";
 
 describe("errorToJson", () => {
   it("keeps an Error's name and message, and nothing else", () => {

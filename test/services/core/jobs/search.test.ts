@@ -6,7 +6,7 @@ import { createPool } from "../../../../services/core/db.js";
 import { JOB_STATES } from "../../../../services/core/states.js";
 import { JobRepository } from "../../../../services/core/jobs/repository.js";
 import { countByTypeAndState, oldestPendingAge, searchStatement, type JobFilter, type Keyset } from "../../../../services/core/jobs/search.js";
-import { createTestDatabase, type TestDatabase } from "../../../support/jobstack.js";
+import { createTestDatabase, type TestDatabase } from "../../../../harness/jobstack.js";
 
 let db: TestDatabase;
 let pool: pg.Pool;

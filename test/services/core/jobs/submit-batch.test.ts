@@ -6,7 +6,7 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPool } from "../../../../services/core/db.js";
 import { JobRepository } from "../../../../services/core/jobs/repository.js";
-import { createTestDatabase, type TestDatabase } from "../../../support/jobstack.js";
+import { createTestDatabase, type TestDatabase } from "../../../../harness/jobstack.js";
 
 let db: TestDatabase;
 let pool: pg.Pool;
