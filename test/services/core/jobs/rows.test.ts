@@ -1,12 +1,9 @@
 // How a job's row and a handler's outcome are stored and read back (services/core/jobs/rows.ts):
 // the JSON normalisation of errors, null for absent values, and timestamps as ISO text, through
 // the real Postgres where it matters.
-import type pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPool } from "../../../../services/core/db.js";
-import { JobRepository } from "../../../../services/core/jobs/repository.js";
+import { describe, expect, it } from "vitest";
 import { errorToJson, json } from "../../../../services/core/jobs/rows.js";
-import { createTestDatabase, type TestDatabase } from "../../../../harness/jobstack.js";
+import { repositoryFixture } from "./repository-fixture.js";
 
 describe("errorToJson", () => {
   it("keeps an Error's name and message, and nothing else", () => {
@@ -36,43 +33,32 @@ describe("json", () => {
 });
 
 describe("rows read back from Postgres", () => {
-  let db: TestDatabase;
-  let pool: pg.Pool;
-  let repo: JobRepository;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    pool = createPool({ databaseUrl: db.url, dbPoolSize: 2 });
-    repo = new JobRepository(pool);
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await db?.drop();
-  });
+  const fx = repositoryFixture();
 
   it("a fresh job has null result, error, lease and dispatch, and ISO timestamps", async () => {
-    const { job } = await repo.submit({ type: "noop" });
+    const { job } = await fx.repo.submit({ type: "noop" });
     expect(job).toMatchObject({ result: null, error: null, leaseExpiresAt: null, dispatchedAt: null, lockedBy: null, idempotencyKey: null });
     expect(job.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(job.runAfter).toMatch(/Z$/);
   });
 
   it("a completed job without a result reads null; a running one has an ISO lease", async () => {
-    const { job } = await repo.submit({ type: "noop" });
-    const claimed = await repo.claim(job.id, "w1", 60_000);
+    const { job } = await fx.repo.submit({ type: "noop" });
+    const claimed = await fx.repo.claim(job.id, "w1", 60_000);
     if (!claimed.ok) throw new Error(claimed.message);
     expect(claimed.job.leaseExpiresAt).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
     expect(Date.parse(claimed.job.leaseExpiresAt!)).toBeGreaterThan(Date.now());
-    const done = await repo.complete(job.id, claimed.job.claim, "w1", undefined);
+    const done = await fx.repo.complete(job.id, claimed.job.claim, "w1", undefined);
     if (!done.ok) throw new Error(done.message);
     expect(done.job.result).toBeNull();
-    expect((await pool.query("select result from jobs where id = $1::uuid", [job.id])).rows[0].result).toBeNull();
+    expect((await fx.pool.query("select result from jobs where id = $1::uuid", [job.id])).rows[0].result).toBeNull();
   });
 
   it("a failure stores the normalised error", async () => {
-    const { job } = await repo.submit({ type: "noop", maxAttempts: 1 });
-    const claimed = await repo.claim(job.id, "w1", 60_000);
+    const { job } = await fx.repo.submit({ type: "noop", maxAttempts: 1 });
+    const claimed = await fx.repo.claim(job.id, "w1", 60_000);
     if (!claimed.ok) throw new Error(claimed.message);
-    const failed = await repo.fail(job.id, claimed.job.claim, "w1", { error: "disk full", retryable: false });
+    const failed = await fx.repo.fail(job.id, claimed.job.claim, "w1", { error: "disk full", retryable: false });
     if (!failed.ok) throw new Error(failed.message);
     expect(failed.job).toMatchObject({ state: "FAILED", error: { message: "disk full" } });
   });

@@ -2,30 +2,17 @@
 // keeps its own type, payload, attempts and key, in request order, with its audit row; a key
 // repeated answers the first job; a key reused for a different request stores nothing. On the
 // real Postgres.
-import type pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPool } from "../../../../services/core/db.js";
+import { describe, expect, it } from "vitest";
 import { JobRepository } from "../../../../services/core/jobs/repository.js";
-import { createTestDatabase, type TestDatabase } from "../../../../harness/jobstack.js";
+import { repositoryFixture } from "./repository-fixture.js";
 
-let db: TestDatabase;
-let pool: pg.Pool;
-let repo: JobRepository;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool({ databaseUrl: db.url, dbPoolSize: 3 });
-  repo = new JobRepository(pool);
-});
-afterAll(async () => {
-  await pool?.end();
-  await db?.drop();
-});
+const fx = repositoryFixture({ poolSize: 3 });
 
-const key = (s: string) => `${s}-${db.name}`;
+const key = (s: string) => `${s}-${fx.db.name}`;
 
 describe("submitBatch", () => {
   it("stores every item with its own fields, in request order, each audited as submitted", async () => {
-    const out = await repo.submitBatch([
+    const out = await fx.repo.submitBatch([
       { type: "a", payload: { n: 1 }, maxAttempts: 2, idempotencyKey: key("k1") },
       { type: "b", payload: { n: 2 }, maxAttempts: 5 },
       { type: "c" },
@@ -37,14 +24,14 @@ describe("submitBatch", () => {
       [true, "c", null, 3, null, "PENDING"],
     ]);
     for (const { job } of out.results) {
-      expect(await repo.get(job.id)).toEqual(job);
-      expect((await repo.transitions(job.id)).map((t) => [t.from, t.to, t.reason])).toEqual([[null, "PENDING", "submitted"]]);
+      expect(await fx.repo.get(job.id)).toEqual(job);
+      expect((await fx.repo.transitions(job.id)).map((t) => [t.from, t.to, t.reason])).toEqual([[null, "PENDING", "submitted"]]);
     }
   });
 
   it("answers the first job for a key used before or earlier in the batch", async () => {
-    const first = await repo.submit({ type: "x", payload: { v: 1 }, idempotencyKey: key("k2") });
-    const out = await repo.submitBatch([
+    const first = await fx.repo.submit({ type: "x", payload: { v: 1 }, idempotencyKey: key("k2") });
+    const out = await fx.repo.submitBatch([
       { type: "x", payload: { v: 1 }, idempotencyKey: key("k2") },
       { type: "y", payload: { w: 1 }, idempotencyKey: key("k3") },
       { type: "y", payload: { w: 1 }, idempotencyKey: key("k3") },
@@ -56,21 +43,21 @@ describe("submitBatch", () => {
   });
 
   it("stores nothing and names the conflicting fields when a key is reused for a different request", async () => {
-    const first = await repo.submit({ type: "x", payload: { v: 1 }, maxAttempts: 2, idempotencyKey: key("k4") });
-    const before = Number((await pool.query("select count(*) from jobs")).rows[0].count);
-    const out = await repo.submitBatch([
+    const first = await fx.repo.submit({ type: "x", payload: { v: 1 }, maxAttempts: 2, idempotencyKey: key("k4") });
+    const before = Number((await fx.pool.query("select count(*) from jobs")).rows[0].count);
+    const out = await fx.repo.submitBatch([
       { type: "fresh", idempotencyKey: key("k5") },
       { type: "other", payload: { v: 2 }, maxAttempts: 3, idempotencyKey: key("k4") },
     ]);
     expect(out).toEqual({ ok: false, conflicts: [{ index: 1, job: first.job, fields: ["type", "payload", "maxAttempts"] }] });
-    expect(Number((await pool.query("select count(*) from jobs")).rows[0].count)).toBe(before);
+    expect(Number((await fx.pool.query("select count(*) from jobs")).rows[0].count)).toBe(before);
   });
 });
 
 describe("concurrent submits (one statement per batch)", () => {
   it("give each caller its own job with its own fields, and the first job for a shared key", async () => {
     const inputs = Array.from({ length: 12 }, (_, i) => ({ type: `t${i % 3}`, payload: { i }, maxAttempts: 1 + (i % 4) }));
-    const results = await Promise.all([...inputs.map((i) => repo.submit(i)), repo.submit({ type: "s", idempotencyKey: key("k6") }), repo.submit({ type: "s", idempotencyKey: key("k6") })]);
+    const results = await Promise.all([...inputs.map((i) => fx.repo.submit(i)), fx.repo.submit({ type: "s", idempotencyKey: key("k6") }), fx.repo.submit({ type: "s", idempotencyKey: key("k6") })]);
     results.slice(0, 12).forEach((r, i) => {
       expect([r.created, r.job.type, r.job.payload, r.job.maxAttempts]).toEqual([true, inputs[i]!.type, inputs[i]!.payload, inputs[i]!.maxAttempts]);
     });
