@@ -33,36 +33,76 @@ export interface BatcherOptions<I, O> {
    * (e.g. two messages for one job: each must see the other's outcome). @default none
    */
   readonly key?: (item: I) => string;
+  /**
+   * For work nobody waits on (dispatch marks): a batch smaller than `limit` waits until its
+   * oldest item is this old, so more items join it; flush() sends everything at once. @default 0
+   */
+  readonly lingerMs?: number;
 }
 
 interface Waiting<I, O> {
   readonly item: I;
   readonly resolve: (value: O) => void;
   readonly reject: (err: unknown) => void;
+  /** When run() was called (performance.now()), for lingerMs. */
+  readonly since: number;
 }
 
 export class Batcher<I, O> {
   private readonly queue: Waiting<I, O>[] = [];
   private inFlight = 0;
+  private readonly sending = new Set<Promise<void>>();
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private flushing = 0;
 
   constructor(private readonly o: BatcherOptions<I, O>) {}
 
   run(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, resolve, reject, since: performance.now() });
       this.pump();
     });
   }
 
+  /** Sends every waiting item now, lingering or not, and resolves once all have settled. */
+  async flush(): Promise<void> {
+    this.flushing++;
+    try {
+      for (this.pump(); this.sending.size > 0; this.pump()) await Promise.race(this.sending);
+    } finally {
+      this.flushing--;
+    }
+  }
+
   private pump(): void {
-    while (this.queue.length > 0 && this.inFlight < (this.o.concurrency ?? 2)) {
+    while (this.queue.length > 0 && this.inFlight < (this.o.concurrency ?? 2) && !this.lingering()) {
       const batch = this.take();
       this.inFlight++;
-      void this.send(batch).finally(() => {
+      const sent: Promise<void> = this.send(batch).finally(() => {
         this.inFlight--;
+        this.sending.delete(sent);
         this.pump();
       });
+      this.sending.add(sent);
     }
+  }
+
+  /** True while the next batch should wait for more items (lingerMs); a timer pumps it later. */
+  private lingering(): boolean {
+    const linger = this.o.lingerMs ?? 0;
+    if (linger <= 0 || this.flushing > 0 || this.queue.length >= (this.o.limit ?? 500)) return false;
+    const wait = this.queue[0]!.since + linger - performance.now();
+    if (wait <= 0) return false;
+    if (this.lingerTimer === undefined) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.pump();
+      }, Math.ceil(wait));
+      // A process may exit with marks still waiting: they are hints (see their caller), and
+      // whoever closes the process flushes them first.
+      this.lingerTimer.unref();
+    }
+    return true;
   }
 
   private async send(batch: Waiting<I, O>[]): Promise<void> {

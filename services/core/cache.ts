@@ -53,6 +53,11 @@ export function createRedis(url: string, onError?: (err: Error) => void): Redis 
     connectTimeout: 2_000,
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
     lazyConnect: false,
+    // Commands issued in the same turn of the event loop go out in one write: a batch of claims
+    // or completions commits together, so its jobs' cache writes leave together (one syscall,
+    // one read of replies) instead of one socket write each, the largest cost in the worker's
+    // CPU profile (bench/results/throughput-notes.md).
+    enableAutoPipelining: true,
   });
   // ioredis emits 'error' on every failed reconnect; an unhandled 'error' would crash the process.
   redis.on("error", (err) => onError?.(coerceError(err)));

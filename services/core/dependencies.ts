@@ -85,6 +85,7 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
   });
   const repo = new JobRepository(pool, {
     onTransition: (from, to) => metrics.transitions.inc({ from: from ?? "none", to }),
+    onMarkFailed: (err) => onError("postgres", coerceError(err)),
   });
   const cache = new JobCache(redis, { ttlSeconds: config.cacheTtlSeconds, activeTtlSeconds: config.cacheActiveTtlSeconds, prefix: config.cachePrefix, onError: (err) => onError("cache", err) });
 
@@ -103,6 +104,7 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
   const close = () =>
     (closed ??= closeAll([
       ["dependency watch", () => watch.stop()],
+      ["dispatch marks", () => repo.flushDispatchMarks()],
       ["rabbitmq", () => queue.close()],
       ["redis", () => redis.quit().catch(() => redis.disconnect())],
       ["postgres", () => pool.end()],

@@ -1,7 +1,9 @@
 // Publishing a committed PENDING job: publish with confirms, then record the dispatch. The
 // order matters: a job is committed before it is published, and marked dispatched only after
 // the broker confirmed, so a crash or outage anywhere leaves it PENDING and undispatched, which
-// is exactly what the sweeper looks for.
+// is exactly what the sweeper looks for. The mark itself is written in the background
+// (JobRepository.markDispatchedSoon): it only spares the sweeper a duplicate publish, so the
+// caller (a 202, a retry) need not wait for its commit.
 
 import { coerceError } from "./errors.js";
 import type { JobRepository } from "./jobs/repository.js";
@@ -11,23 +13,18 @@ import { isPublishRejected } from "./queue-topology.js";
 
 export interface DispatchResult {
   readonly dispatched: boolean;
-  /** Why not, when it was not; the sweeper will retry. */
+  /** Why not, when it was not; the sweeper will publish it. */
   readonly error?: Error;
 }
 
 /** Never throws: a failed publish is not an error for the caller, only a delay. */
-export async function dispatchJob(queue: JobQueue, repo: JobRepository, job: Pick<Job, "id" | "claim">): Promise<DispatchResult> {
+export async function dispatchJob(queue: JobQueue, repo: Pick<JobRepository, "markDispatchedSoon">, job: Pick<Job, "id" | "claim">): Promise<DispatchResult> {
   try {
     await queue.publish(job.id);
   } catch (err) {
     return { dispatched: false, error: coerceError(err) };
   }
-  try {
-    await repo.markDispatched(job.id, job.claim);
-  } catch (err) {
-    // Published but not recorded: the sweeper publishes again later; the duplicate is dropped.
-    return { dispatched: true, error: coerceError(err) };
-  }
+  repo.markDispatchedSoon(job.id, job.claim);
   return { dispatched: true };
 }
 

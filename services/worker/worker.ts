@@ -22,6 +22,7 @@ import type { Disposition, JobQueue } from "../core/queue.js";
 import { retryDelayMs } from "./backoff.js";
 import { HandlerError, silentLogger, type HandlerRegistry } from "../handlers/index.js";
 import { Maintenance } from "./maintenance.js";
+import { deferRunningEntry, type RunningEntry } from "./running-entry.js";
 import { HandlerSlots, type FreeSlot } from "./slots.js";
 
 export interface WorkerOptions {
@@ -201,15 +202,16 @@ export class Worker {
     // Due → claimed, both instants by the database clock (the claim's updated_at is its commit's now()).
     const waited = (Date.parse(claimed.job.updatedAt) - Date.parse(claimed.job.runAfter)) / 1000;
     this.o.metrics?.queueWait.observe({ type: claimed.job.type }, Math.max(0, waited));
-    // The RUNNING entry is written while the handler starts: the handler does not need it, and
-    // the outcome's cache write is chained after it (run's tail), so the cache sees the two in order.
-    const cached = this.o.cache.put(claimed.job);
+    // The RUNNING entry is written only if the job is still here a moment from now
+    // (./running-entry.ts); the outcome's cache write is chained after it (run's tail), so the
+    // cache sees the two in order.
+    const running = deferRunningEntry(this.o.cache, claimed.job);
     let markDone!: () => void;
     const flight: InFlight = { job: claimed.job, abort: new AbortController(), done: new Promise((r) => (markDone = r)), released: false, started: false };
     this.inFlight.set(jobId, flight);
     // The lease is renewed from the claim on: a job waiting for a handler slot must keep it too.
     const renew = setInterval(() => void this.renew(flight), Math.max(50, Math.floor(this.o.leaseMs / 3)));
-    let tail: Promise<unknown> = cached;
+    let tail: Promise<unknown> | null = null;
     let free: FreeSlot | null = null;
     let disposition: Disposition = "ack";
     try {
@@ -227,7 +229,7 @@ export class Worker {
         this.o.log?.warn({ jobId, claim: claimed.job.claim }, "lease lost before the handler started");
       } else {
         flight.started = true;
-        ({ tail } = await this.run(flight, cached, () => {
+        ({ tail } = await this.run(flight, running, () => {
           clearInterval(renew);
           free?.();
         }));
@@ -238,7 +240,7 @@ export class Worker {
       // The message is acked as soon as the outcome is committed; the outcome's cache write (the
       // tail: versioned, so it can never regress a newer entry, and it never rejects) finishes
       // meanwhile, and only then does the job leave inFlight (drain waits for it).
-      void tail.finally(() => {
+      void (tail ?? running.settle()).finally(() => {
         // A retry of the same job may already be claimed here again: remove only this run.
         if (this.inFlight.get(jobId) === flight) this.inFlight.delete(jobId);
         markDone();
@@ -252,7 +254,7 @@ export class Worker {
    * handle). `handlerDone` runs as soon as the handler returns: it stops the lease renewal and
    * frees the handler slot while the outcome commits.
    */
-  private async run(flight: InFlight, cached: Promise<unknown>, handlerDone: () => void): Promise<{ readonly tail: Promise<unknown> }> {
+  private async run(flight: InFlight, running: RunningEntry, handlerDone: () => void): Promise<{ readonly tail: Promise<unknown> }> {
     const { job } = flight;
     const started = process.hrtime.bigint();
     let result: unknown;
@@ -280,9 +282,10 @@ export class Worker {
     } finally {
       handlerDone();
     }
-    // The RUNNING entry's write (`cached`, which never rejects: JobCache.put reports failures as
-    // null) is not waited for here: the outcome's commit does not depend on it, and the outcome's
-    // cache write is chained after it (the tail), so the cache still sees the two in order.
+    // The RUNNING entry's write, if it started (it never rejects: JobCache.put reports failures
+    // as null), is not waited for here: the outcome's commit does not depend on it, and the
+    // outcome's cache write is chained after it (the tail), so the cache still sees the two in order.
+    const cached = running.settle();
     if (flight.released) return { tail: cached };
 
     let outcome: TransitionOutcome | null;

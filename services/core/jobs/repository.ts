@@ -54,6 +54,8 @@ export { errorToJson, rowToJob } from "./rows.js";
 export interface JobRepositoryOptions {
   /** Called after each committed transition, e.g. to count it in metrics. */
   readonly onTransition?: TransitionListener;
+  /** A background dispatch mark (markDispatchedSoon) failed even alone; the sweeper covers the job. */
+  readonly onMarkFailed?: (err: unknown) => void;
   /** @default 3 */
   readonly defaultMaxAttempts?: number;
 }
@@ -80,8 +82,15 @@ export function idempotencyConflicts(job: Job, input: Pick<SubmitInput, "type" |
   ].filter((f): f is string => f !== false);
 }
 
+/**
+ * How long a background dispatch mark waits for others to share its statement. Far below
+ * SWEEP_AFTER_MS (10 s by default), so the sweeper never takes a lingering mark's job for lost.
+ */
+export const MARK_LINGER_MS = 50;
+
 export class JobRepository {
   private readonly onTransition: TransitionListener | undefined;
+  private readonly onMarkFailed: (err: unknown) => void;
   private readonly defaultMaxAttempts: number;
   /**
    * Dispatch marks and submissions are group-committed (services/core/batch.ts): one statement
@@ -90,6 +99,12 @@ export class JobRepository {
    * so one bad submission never fails another; so is a failed batch of marks.
    */
   private readonly marks = this.batcher(op.markDispatched, op.markDispatchedMany);
+  /**
+   * The same marks off the publisher's path (markDispatchedSoon): nobody waits for them, so a
+   * batch lingers MARK_LINGER_MS for more to join, and a job claimed meanwhile costs its mark
+   * no write at all (the statement matches PENDING jobs only).
+   */
+  private readonly lazyMarks = this.batcher(op.markDispatched, op.markDispatchedMany, undefined, MARK_LINGER_MS);
   private readonly inserts = this.batcher(op.submitJob, op.submitJobs);
   /**
    * One batcher per move: a batch is one move statement. A batch never holds one job twice
@@ -105,6 +120,7 @@ export class JobRepository {
     options: JobRepositoryOptions = {},
   ) {
     this.onTransition = options.onTransition;
+    this.onMarkFailed = options.onMarkFailed ?? (() => undefined);
     this.defaultMaxAttempts = options.defaultMaxAttempts ?? 3;
   }
 
@@ -173,6 +189,22 @@ export class JobRepository {
    */
   markDispatched(id: string, claim = 0): Promise<boolean> {
     return this.marks.run({ id, claim });
+  }
+
+  /**
+   * markDispatched in the background, batched with others after a short linger: the mark is a
+   * hint for the sweeper (a job whose mark is late or lost is published again after
+   * SWEEP_AFTER_MS, and the duplicate message is dropped at its claim), so no publisher needs
+   * to wait for its commit. A failure goes to `onMarkFailed`. Call flushDispatchMarks() before
+   * closing the pool.
+   */
+  markDispatchedSoon(id: string, claim = 0): void {
+    this.lazyMarks.run({ id, claim }).catch((err: unknown) => this.onMarkFailed(err));
+  }
+
+  /** Writes every dispatch mark still lingering (markDispatchedSoon); resolves when all have settled. */
+  flushDispatchMarks(): Promise<void> {
+    return this.lazyMarks.flush();
   }
 
   /** PENDING → CANCELLED. */
@@ -380,11 +412,12 @@ export class JobRepository {
   }
 
   /** A group-committed operation: one item alone, several in the batched form's one statement. */
-  private batcher<I, O>(one: Operation<I, O>, many: Operation<readonly I[], O[]>, key?: (item: I) => string): Batcher<I, O> {
+  private batcher<I, O>(one: Operation<I, O>, many: Operation<readonly I[], O[]>, key?: (item: I) => string, lingerMs = 0): Batcher<I, O> {
     return new Batcher<I, O>({
       one: (item) => run(this.pool, one, item),
       many: (items) => run(this.pool, many, items),
       isolateFailures: true,
+      lingerMs,
       ...(key && { key }),
     });
   }

@@ -197,6 +197,7 @@ describe("POST /jobs", () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
+    await stack.repo.flushDispatchMarks(); // the mark is written in the background after the confirm
     const row = await stack.pool.query("select state, dispatched_at from jobs where id = $1::uuid", [res.body.id]);
     expect(row.rows[0].state).toBe("PENDING");
     expect(row.rows[0].dispatched_at).not.toBeNull();
@@ -318,6 +319,7 @@ describe("POST /jobs/:id/retry", () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: job.id, state: "PENDING", attempts: 0, error: null });
     expect(await stack.queueDepth()).toBe(depth + 1);
+    await stack.repo.flushDispatchMarks();
     const row = await stack.pool.query("select dispatched_at from jobs where id = $1::uuid", [job.id]);
     expect(row.rows[0].dispatched_at).not.toBeNull();
     const log = (await get(`/jobs/${job.id}/transitions`)).body;

@@ -32,6 +32,7 @@ describe("POST /jobs/batch", () => {
     expect(res.body.items.map((i: { created: boolean }) => i.created)).toEqual([true, true, true]);
     expect(res.body.items.map((i: { job: { type: string } }) => i.job.type)).toEqual(["noop", "sleep", "noop"]);
     expect(res.body.items[1].job).toMatchObject({ state: "PENDING", maxAttempts: 5, attempts: 0 });
+    await stack.repo.flushDispatchMarks(); // marks are written in the background after the confirms
     for (const { job } of res.body.items) {
       expect(await stack.repo.transitions(job.id)).toMatchObject([{ from: null, to: "PENDING", reason: "submitted" }]);
       expect((await stack.repo.get(job.id))?.dispatchedAt).not.toBeNull();

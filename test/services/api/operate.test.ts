@@ -236,6 +236,7 @@ describe("POST /jobs/retry and /jobs/cancel", () => {
     const res = await post("/jobs/retry", { filter: { type } });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toEqual({ moved: 7 });
+    await stack.repo.flushDispatchMarks();
     const { rows } = await stack.pool.query<{ id: string; state: string; attempts: number; dispatched_at: Date | null }>(
       "select id, state, attempts, dispatched_at from jobs where id = any($1::uuid[])",
       [failed],

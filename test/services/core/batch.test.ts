@@ -4,7 +4,7 @@ import { Batcher } from "../../../services/core/batch.js";
 const tick = () => new Promise<void>((r) => setTimeout(r, 5));
 
 /** A batcher over numbers that records every statement it sends. */
-function recording(options: { concurrency?: number; key?: (n: number) => string; isolateFailures?: boolean; failMany?: (items: readonly number[]) => boolean } = {}) {
+function recording(options: { concurrency?: number; key?: (n: number) => string; isolateFailures?: boolean; lingerMs?: number; limit?: number; failMany?: (items: readonly number[]) => boolean } = {}) {
   const sent: number[][] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -64,5 +64,32 @@ describe("Batcher", () => {
     const { batcher } = recording({ concurrency: 1, failMany: () => true });
     const settled = await Promise.allSettled([1, 2, 3].map((n) => batcher.run(n)));
     expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "rejected"]);
+  });
+});
+
+describe("Batcher with lingerMs", () => {
+  it("holds a batch until its oldest item is lingerMs old, so later items join it", async () => {
+    const { batcher, sent } = recording({ lingerMs: 60 });
+    const first = batcher.run(1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toEqual([]);
+    const rest = [2, 3].map((n) => batcher.run(n));
+    expect(await Promise.all([first, ...rest])).toEqual([10, 20, 30]);
+    expect(sent).toEqual([[1, 2, 3]]);
+  });
+
+  it("flush() sends what lingers at once and resolves when every item has settled", async () => {
+    const { batcher, sent } = recording({ lingerMs: 60_000 });
+    const results = [1, 2].map((n) => batcher.run(n));
+    await batcher.flush();
+    expect(sent).toEqual([[1, 2]]);
+    expect(await Promise.all(results)).toEqual([10, 20]);
+  });
+
+  it("sends a full batch without lingering", async () => {
+    const { batcher, sent } = recording({ lingerMs: 60_000, limit: 2 });
+    const results = [1, 2].map((n) => batcher.run(n));
+    expect(await Promise.all(results)).toEqual([10, 20]);
+    expect(sent).toEqual([[1, 2]]);
   });
 });
