@@ -1,7 +1,10 @@
-// Group commit for independent statements: an item goes out at once while fewer than
-// `concurrency` statements are in flight; items that arrive meanwhile go out together in the
-// next one. An idle process waits for nothing; a busy one sends one statement (one round trip,
-// one commit) per batch instead of one per item.
+// Group commit for independent statements: items go out at the end of the event loop's turn
+// (setImmediate) while fewer than `concurrency` statements are in flight; items that arrive
+// meanwhile go out together in the next one. An idle process waits for one turn, no more; a
+// busy one sends one statement (one round trip, one commit) per batch instead of one per item.
+// The turn matters because work arrives in bursts within one: the deliveries parsed from one
+// socket read, the handlers that return together after a batch of claims, the requests of one
+// poll phase. Sending the first item of a burst at once would split it in two statements or more.
 //
 // Why: on the 2-core bench machine every round trip costs CPU in the client, in Postgres (a
 // commit each) and in the kernel. `npm run bench -- --only jobs --quick` (noop, 2 workers × 8,
@@ -54,13 +57,21 @@ export class Batcher<I, O> {
   private readonly sending = new Set<Promise<void>>();
   private lingerTimer: NodeJS.Timeout | undefined;
   private flushing = 0;
+  private pumpScheduled = false;
 
   constructor(private readonly o: BatcherOptions<I, O>) {}
 
   run(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject, since: performance.now() });
-      this.pump();
+      if (!this.pumpScheduled) {
+        this.pumpScheduled = true;
+        // The rest of this turn's items join the batch (see the header).
+        setImmediate(() => {
+          this.pumpScheduled = false;
+          this.pump();
+        });
+      }
     });
   }
 

@@ -88,6 +88,9 @@ export function idempotencyConflicts(job: Job, input: Pick<SubmitInput, "type" |
  */
 export const MARK_LINGER_MS = 50;
 
+/** Batch key: a statement holds each job at most once, so each job's row in its result is its own. */
+const byJob = (item: { readonly id: string }): string => item.id.toLowerCase();
+
 export class JobRepository {
   private readonly onTransition: TransitionListener | undefined;
   private readonly onMarkFailed: (err: unknown) => void;
@@ -98,13 +101,13 @@ export class JobRepository {
    * its audit row stay in one statement; a failed batch of submissions is retried item by item,
    * so one bad submission never fails another; so is a failed batch of marks.
    */
-  private readonly marks = this.batcher(op.markDispatched, op.markDispatchedMany);
+  private readonly marks = this.batcher(op.markDispatched, op.markDispatchedMany, byJob);
   /**
    * The same marks off the publisher's path (markDispatchedSoon): nobody waits for them, so a
    * batch lingers MARK_LINGER_MS for more to join, and a job claimed meanwhile costs its mark
    * no write at all (the statement matches PENDING jobs only).
    */
-  private readonly lazyMarks = this.batcher(op.markDispatched, op.markDispatchedMany, undefined, MARK_LINGER_MS);
+  private readonly lazyMarks = this.batcher(op.markDispatched, op.markDispatchedMany, byJob, MARK_LINGER_MS);
   private readonly inserts = this.batcher(op.submitJob, op.submitJobs);
   /**
    * One batcher per move: a batch is one move statement. A batch never holds one job twice
@@ -112,7 +115,7 @@ export class JobRepository {
    * concurrent fail or reap, which lock one row each) is retried job by job.
    */
   private readonly movers = Object.fromEntries(
-    Object.values(op.MOVES).map((m) => [m.op, this.batcher(m.one, m.many, (i) => i.id.toLowerCase())]),
+    Object.values(op.MOVES).map((m) => [m.op, this.batcher(m.one, m.many, byJob)]),
   ) as Record<op.MoveName, Batcher<op.MoveInput, op.MovedRow | null>>;
 
   constructor(

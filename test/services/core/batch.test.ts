@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Batcher } from "../../../services/core/batch.js";
 
 const tick = () => new Promise<void>((r) => setTimeout(r, 5));
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 /** A batcher over numbers that records every statement it sends. */
 function recording(options: { concurrency?: number; key?: (n: number) => string; isolateFailures?: boolean; lingerMs?: number; limit?: number; failMany?: (items: readonly number[]) => boolean } = {}) {
@@ -32,16 +33,24 @@ function recording(options: { concurrency?: number; key?: (n: number) => string;
 }
 
 describe("Batcher", () => {
-  it("sends an item at once when idle, and batches what arrives meanwhile, answering each in order", async () => {
+  it("sends the items of one event-loop turn together, batches what arrives while it is in flight, and answers each in order", async () => {
     const { batcher, sent } = recording({ concurrency: 1 });
-    const results = await Promise.all([1, 2, 3, 4].map((n) => batcher.run(n)));
-    expect(results).toEqual([10, 20, 30, 40]);
-    expect(sent).toEqual([[1], [2, 3, 4]]);
+    const first = [1, 2].map((n) => batcher.run(n));
+    await nextTurn();
+    expect(sent).toEqual([[1, 2]]);
+    const later = [3, 4, 5].map((n) => batcher.run(n));
+    expect(await Promise.all([...first, ...later])).toEqual([10, 20, 30, 40, 50]);
+    expect(sent).toEqual([[1, 2], [3, 4, 5]]);
   });
 
   it("keeps at most `concurrency` statements in flight", async () => {
     const { batcher, sent, maxInFlight } = recording({ concurrency: 2 });
-    await Promise.all(Array.from({ length: 20 }, (_, i) => batcher.run(i)));
+    const runs: Promise<number>[] = [];
+    for (let i = 0; i < 20; i++) {
+      runs.push(batcher.run(i));
+      await nextTurn();
+    }
+    await Promise.all(runs);
     expect(maxInFlight()).toBe(2);
     expect(sent.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(sent.length).toBeLessThan(20);
@@ -61,9 +70,10 @@ describe("Batcher", () => {
   });
 
   it("fails the whole batch when not isolating", async () => {
-    const { batcher } = recording({ concurrency: 1, failMany: () => true });
+    const { batcher, sent } = recording({ concurrency: 1, failMany: () => true });
     const settled = await Promise.allSettled([1, 2, 3].map((n) => batcher.run(n)));
-    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "rejected"]);
+    expect(sent).toEqual([[1, 2, 3]]);
+    expect(settled.map((s) => s.status)).toEqual(["rejected", "rejected", "rejected"]);
   });
 });
 
