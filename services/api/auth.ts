@@ -40,21 +40,18 @@ function digest(value: string): Buffer {
 
 /** True when the `Authorization` header carries exactly `Bearer <expected>`. */
 export function bearerMatches(expected: string, header: string | undefined): boolean {
-  return makeMatcher(expected)(presentedToken(header));
+  const presented = presentedToken(header);
+  return makeMatcher(expected)(presented, digest(presented ?? ""));
 }
 
 function presentedToken(header: string | undefined): string | undefined {
   return header === undefined ? undefined : BEARER.exec(header)?.[1];
 }
 
-function makeMatcher(expected: string): (presented: string | undefined) => boolean {
+/** Compares against the presented token's digest, which the caller computes once per request. */
+function makeMatcher(expected: string): (presented: string | undefined, presentedDigest: Buffer) => boolean {
   const expectedDigest = digest(expected);
-  return (presented) => {
-    // Hash and compare even when the header is missing or malformed, so those answers take as
-    // long as a wrong token does.
-    const equal = timingSafeEqual(expectedDigest, digest(presented ?? ""));
-    return equal && presented !== undefined && expected.length > 0;
-  };
+  return (presented, presentedDigest) => timingSafeEqual(expectedDigest, presentedDigest) && presented !== undefined && expected.length > 0;
 }
 
 /** The role a request's `Authorization` header grants, or null (no or unknown token). */
@@ -63,8 +60,11 @@ export function roleResolver(tokens: ApiTokens): (header: string | undefined) =>
   const operator = makeMatcher(tokens.operator ?? "");
   return (header) => {
     const presented = presentedToken(header);
-    const isSubmit = submit(presented);
-    const isOperator = operator(presented);
+    // Hashed even when the header is missing or malformed, so those answers take as long as a
+    // wrong token does; once, for both comparisons.
+    const d = digest(presented ?? "");
+    const isSubmit = submit(presented, d);
+    const isOperator = operator(presented, d);
     return isOperator ? "operator" : isSubmit ? "submit" : null;
   };
 }
