@@ -7,7 +7,8 @@
 // runs handlers (`concurrency`). Their claims go out at once, batched with their neighbours
 // (services/core/batch.ts), and the claimed jobs wait for a handler slot (./slots.ts) with their
 // leases renewed from the claim on; so a job's claim commit is off the handler's critical path,
-// and a handler's slot is free again as soon as it returns, while its outcome commits.
+// and a handler's slot is free again as soon as it returns, while its outcome commits. Every
+// lease the worker holds is renewed by one statement per tick (./leases.ts).
 
 import { dispatchJob, dispatchResult } from "../core/dispatch.js";
 import { coerceError, isRetryableError } from "../core/errors.js";
@@ -21,6 +22,7 @@ import type { Metrics } from "../core/metrics.js";
 import type { Disposition, JobQueue } from "../core/queue.js";
 import { retryDelayMs } from "./backoff.js";
 import { HandlerError, silentLogger, type HandlerRegistry } from "../handlers/index.js";
+import { LeaseKeeper } from "./leases.js";
 import { Maintenance } from "./maintenance.js";
 import { HandlerSlots, type FreeSlot } from "./slots.js";
 
@@ -87,11 +89,13 @@ export class Worker {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly maintenance: Maintenance;
   private readonly slots: HandlerSlots;
+  private readonly leases: LeaseKeeper;
   private draining = false;
   private started = false;
 
   constructor(private readonly o: WorkerOptions) {
     this.slots = new HandlerSlots(o.concurrency ?? Number.POSITIVE_INFINITY);
+    this.leases = new LeaseKeeper({ leaseMs: o.leaseMs, repo: o.repo, ...(o.log ? { log: o.log } : {}) });
     this.maintenance = new Maintenance({
       workerId: o.workerId,
       repo: o.repo,
@@ -151,12 +155,17 @@ export class Worker {
       f.released = true;
       await this.releaseJob(f);
     }
+    // Every job held is finished or handed back: no lease left to keep.
+    await this.leases.stop();
     const released = waiting.length + left.length;
     return { finished: before - released, released };
   }
 
   /** RUNNING → PENDING under the job's claim (no attempt used up); its handler, if any, is aborted. */
   private async releaseJob(f: InFlight): Promise<void> {
+    // Handed back: the lease is no longer this worker's to keep, whether the release commits or
+    // (it failed) the lease runs out for the reaper.
+    this.leases.remove(f.job);
     f.abort.abort(new Error("worker is shutting down"));
     try {
       const r = await this.o.repo.release(f.job.id, f.job.claim, this.o.workerId);
@@ -208,7 +217,7 @@ export class Worker {
     const flight: InFlight = { job: claimed.job, abort: new AbortController(), done: new Promise((r) => (markDone = r)), released: false, started: false };
     this.inFlight.set(jobId, flight);
     // The lease is renewed from the claim on: a job waiting for a handler slot must keep it too.
-    const renew = setInterval(() => void this.renew(flight), Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    this.leases.add(claimed.job, () => this.leaseLost(flight));
     let tail: Promise<unknown> = cached;
     let free: FreeSlot | null = null;
     let disposition: Disposition = "ack";
@@ -228,12 +237,12 @@ export class Worker {
       } else {
         flight.started = true;
         ({ tail } = await this.run(flight, cached, () => {
-          clearInterval(renew);
+          this.leases.remove(claimed.job);
           free?.();
         }));
       }
     } finally {
-      clearInterval(renew);
+      this.leases.remove(claimed.job);
       free?.();
       // The message is acked as soon as the outcome is committed; the outcome's cache write (the
       // tail: versioned, so it can never regress a newer entry, and it never rejects) finishes
@@ -249,7 +258,7 @@ export class Worker {
 
   /**
    * Runs the claimed job and records its outcome; resolves to the outcome's cache write (see
-   * handle). `handlerDone` runs as soon as the handler returns: it stops the lease renewal and
+   * handle). `handlerDone` runs as soon as the handler returns: it stops renewing the lease and
    * frees the handler slot while the outcome commits.
    */
   private async run(flight: InFlight, cached: Promise<unknown>, handlerDone: () => void): Promise<{ readonly tail: Promise<unknown> }> {
@@ -354,17 +363,12 @@ export class Worker {
     }
   }
 
-  private async renew(flight: InFlight): Promise<void> {
-    try {
-      const held = await this.o.repo.renewLease(flight.job.id, flight.job.claim, this.o.leaseMs);
-      if (!held && !flight.abort.signal.aborted) {
-        // Reaped and possibly taken over: stop the handler; its outcome would be refused anyway.
-        this.o.log?.warn({ jobId: flight.job.id, claim: flight.job.claim }, "lease lost");
-        flight.abort.abort(new Error("lease lost"));
-      }
-    } catch (err) {
-      this.o.log?.warn({ jobId: flight.job.id, err: coerceError(err) }, "lease renewal failed; retrying");
-    }
+  /** A renewal found the job's claim gone (./leases.ts). */
+  private leaseLost(flight: InFlight): void {
+    if (flight.abort.signal.aborted) return;
+    // Reaped and possibly taken over: stop the handler; its outcome would be refused anyway.
+    this.o.log?.warn({ jobId: flight.job.id, claim: flight.job.claim }, "lease lost");
+    flight.abort.abort(new Error("lease lost"));
   }
 
   /** Publishes the retry when it is due; if this worker dies first, the sweeper does it. */
