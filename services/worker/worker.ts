@@ -71,10 +71,21 @@ interface InFlight {
   readonly job: Job;
   readonly abort: AbortController;
   readonly done: Promise<void>;
-  /** Set when drain() handed the job back; the run must not record an outcome. */
+  /** Set when the job is handed back (handBack); the run must not record an outcome. */
   released: boolean;
+  /** The release, once asked for: drain() and the job's own handle() may both ask. */
+  handingBack: Promise<void> | null;
   /** Set once the handler was given a slot; drain() hands back the jobs still waiting at once. */
   started: boolean;
+}
+
+/** A job claimed for one message and registered in inFlight, its lease kept. */
+interface Claimed {
+  readonly flight: InFlight;
+  /** The RUNNING entry's cache write (never rejects). */
+  readonly cached: Promise<unknown>;
+  /** Resolves flight.done. */
+  readonly markDone: () => void;
 }
 
 export interface DrainResult {
@@ -86,6 +97,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Worker {
   private readonly inFlight = new Map<string, InFlight>();
+  /** Claims sent and not yet landed (claimJob); drain() waits for them. */
+  private readonly claiming = new Set<Promise<Claimed | Disposition>>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly maintenance: Maintenance;
   private readonly slots: HandlerSlots;
@@ -138,12 +151,17 @@ export class Worker {
     await this.maintenance.stop();
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
+    // Claims sent before the drain began commit after it: wait for them, so that every job this
+    // worker holds is in inFlight below. Otherwise such a job was handed back (if at all) after
+    // the drain, by when a stopping worker has closed its pool: it stayed RUNNING until its lease
+    // ran out, and its retry used up an attempt. With claim ahead a batch of claims is often in
+    // flight (the graceful-shutdown chaos test).
+    await Promise.allSettled([...this.claiming]);
     const before = this.inFlight.size;
     // Claimed ahead and not started: hand them back now, for another worker to run.
     const waiting = [...this.inFlight.values()].filter((f) => !f.started);
-    for (const f of waiting) f.released = true;
     this.slots.cancelWaiting();
-    await Promise.all(waiting.map((f) => this.releaseJob(f)));
+    await Promise.all(waiting.map((f) => this.handBack(f)));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...this.inFlight.values()].filter((f) => !f.released).map((f) => f.done)),
@@ -151,14 +169,18 @@ export class Worker {
     ]);
     clearTimeout(timer);
     const left = [...this.inFlight.values()].filter((f) => !f.released);
-    for (const f of left) {
-      f.released = true;
-      await this.releaseJob(f);
-    }
+    await Promise.all(left.map((f) => this.handBack(f)));
     // Every job held is finished or handed back: no lease left to keep.
     await this.leases.stop();
     const released = waiting.length + left.length;
     return { finished: before - released, released };
+  }
+
+  /** Hands the job back (releaseJob) once, whoever asks first: drain() or the job's own handle(). */
+  private handBack(f: InFlight): Promise<void> {
+    f.released = true;
+    f.handingBack ??= this.releaseJob(f);
+    return f.handingBack;
   }
 
   /** RUNNING → PENDING under the job's claim (no attempt used up); its handler, if any, is aborted. */
@@ -179,6 +201,22 @@ export class Worker {
   /** Handles one message. Exposed for tests; the queue calls it. */
   async handle(jobId: string): Promise<Disposition> {
     if (this.draining) return "requeue";
+    const claiming = this.claimJob(jobId);
+    this.claiming.add(claiming);
+    let claimed: Claimed | Disposition;
+    try {
+      claimed = await claiming;
+    } finally {
+      this.claiming.delete(claiming);
+    }
+    return typeof claimed === "string" ? claimed : this.runClaimed(claimed);
+  }
+
+  /**
+   * Claims the job of one message and registers it in inFlight with its lease kept; or, when
+   * there is nothing to run here, settles it and answers the message's disposition.
+   */
+  private async claimJob(jobId: string): Promise<Claimed | Disposition> {
     let claimed;
     try {
       claimed = await this.o.repo.claim(jobId, this.o.workerId, this.o.leaseMs);
@@ -214,42 +252,52 @@ export class Worker {
     // the outcome's cache write is chained after it (run's tail), so the cache sees the two in order.
     const cached = this.o.cache.put(claimed.job);
     let markDone!: () => void;
-    const flight: InFlight = { job: claimed.job, abort: new AbortController(), done: new Promise((r) => (markDone = r)), released: false, started: false };
+    const flight: InFlight = {
+      job: claimed.job,
+      abort: new AbortController(),
+      done: new Promise((r) => (markDone = r)),
+      released: false,
+      handingBack: null,
+      started: false,
+    };
     this.inFlight.set(jobId, flight);
     // The lease is renewed from the claim on: a job waiting for a handler slot must keep it too.
-    this.leases.add(claimed.job, () => this.leaseLost(flight));
+    this.leases.add(flight.job, () => this.leaseLost(flight));
+    return { flight, cached, markDone };
+  }
+
+  /** Waits for a handler slot, runs the job and records its outcome (or hands it back when draining). */
+  private async runClaimed({ flight, cached, markDone }: Claimed): Promise<Disposition> {
+    const { job } = flight;
     let tail: Promise<unknown> = cached;
     let free: FreeSlot | null = null;
     let disposition: Disposition = "ack";
     try {
       free = this.draining ? null : await this.slots.acquire();
       if (free === null || flight.released) {
-        // Turned away by drain() while waiting (it hands the job back), or claimed as drain began.
-        if (!flight.released) {
-          flight.released = true;
-          await this.releaseJob(flight);
-        }
-        // Handed back unstarted: the message goes back to the queue for another worker.
+        // Turned away by drain() while waiting, or claimed as drain began: handed back unstarted,
+        // the message goes back to the queue for another worker.
+        await this.handBack(flight);
         disposition = "requeue";
       } else if (flight.abort.signal.aborted) {
         // The lease was lost while the job waited (reaped): its outcome would be refused anyway.
-        this.o.log?.warn({ jobId, claim: claimed.job.claim }, "lease lost before the handler started");
+        this.o.log?.warn({ jobId: job.id, claim: job.claim }, "lease lost before the handler started");
       } else {
         flight.started = true;
         ({ tail } = await this.run(flight, cached, () => {
-          this.leases.remove(claimed.job);
+          this.leases.remove(job);
           free?.();
         }));
       }
     } finally {
-      this.leases.remove(claimed.job);
+      this.leases.remove(job);
       free?.();
       // The message is acked as soon as the outcome is committed; the outcome's cache write (the
       // tail: versioned, so it can never regress a newer entry, and it never rejects) finishes
       // meanwhile, and only then does the job leave inFlight (drain waits for it).
       void tail.finally(() => {
         // A retry of the same job may already be claimed here again: remove only this run.
-        if (this.inFlight.get(jobId) === flight) this.inFlight.delete(jobId);
+        if (this.inFlight.get(job.id) === flight) this.inFlight.delete(job.id);
         markDone();
       });
     }
