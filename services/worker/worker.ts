@@ -3,12 +3,12 @@
 // claim as fencing token. Messages for jobs that are not claimable are acked and dropped.
 // Delivery is at least once; the recorded outcome is exactly once.
 //
-// Claim ahead (opt-in): the broker may hand a worker more messages (WORKER_PREFETCH) than it
-// runs handlers (`concurrency`). Their claims go out at once, batched with their neighbours
-// (services/core/batch.ts), and the claimed jobs wait for a handler slot (./slots.ts) with their
-// leases renewed from the claim on; so a job's claim commit is off the handler's critical path,
-// and a handler's slot is free again as soon as it returns, while its outcome commits. Every
-// lease the worker holds is renewed by one statement per tick (./leases.ts).
+// Claim ahead: the broker hands a worker more messages (WORKER_PREFETCH, by default 4 ×
+// WORKER_CONCURRENCY) than it runs handlers (`concurrency`). Their claims go out at once, batched
+// with their neighbours (services/core/batch.ts), and the claimed jobs wait for a handler slot
+// (./slots.ts) with their leases renewed from the claim on; so a job's claim commit is off the
+// handler's critical path, and a handler's slot is free again as soon as it returns, while its
+// outcome commits. Every lease the worker holds is renewed by one statement per tick (./leases.ts).
 
 import { dispatchJob, dispatchResult } from "../core/dispatch.js";
 import { coerceError, isRetryableError } from "../core/errors.js";
@@ -56,7 +56,8 @@ export interface WorkerOptions {
   readonly shutdownTimeoutMs: number;
   /**
    * Handlers running at once; claimed jobs beyond it wait for a slot. The queue's prefetch bounds
-   * how many jobs are claimed (waiting, running, or recording their outcome). @default unlimited
+   * how many jobs are claimed (waiting, running, or recording their outcome): in the services 4 ×
+   * this by default (consumerPrefetch, services/core/config.ts). @default unlimited
    */
   readonly concurrency?: number;
   readonly repo: JobRepository;
