@@ -261,7 +261,7 @@ export class Worker {
       handingBack: null,
       started: false,
     };
-    this.inFlight.set(jobId, flight);
+    this.inFlight.set(flight.job.id, flight);
     // The lease is renewed from the claim on: a job waiting for a handler slot must keep it too.
     this.leases.add(flight.job, () => this.leaseLost(flight));
     return { flight, cached, markDone };
