@@ -44,8 +44,8 @@ export interface JobsOptions {
   /** Adds jobstack over HTTP with retention of 1 s running during the runs. @default true */
   readonly retention?: boolean;
   /**
-   * Adds jobstack's direct path with WORKER_PREFETCH = 4 × concurrency (claim ahead), to compare
-   * it with the default (prefetch = concurrency) side by side. @default false
+   * Adds jobstack's direct path with WORKER_PREFETCH = concurrency (no claim ahead), to compare it
+   * with the default (4 × concurrency, claim ahead) side by side. @default false
    */
   readonly prefetchAb?: boolean;
   /** Hard limit of one run. @default 180000 */
@@ -108,7 +108,7 @@ export async function runJobsBench(options: JobsOptions): Promise<JobsResult> {
   if (options.asyncCommit) systems.push(new Jobstack({ ...sysOptions, asyncCommit: true }).view("http"));
   // The same deployment with retention deleting finished jobs after 1 s while the run goes on:
   // its ratio to the first system is what retention costs the hot path (docs/storage.md).
-  if (options.prefetchAb) systems.push(new Jobstack({ ...sysOptions, workerPrefetch: 4 * settings.concurrency }).view("direct"));
+  if (options.prefetchAb) systems.push(new Jobstack({ ...sysOptions, workerPrefetch: settings.concurrency }).view("direct"));
   if (options.retention ?? true) systems.push(new Jobstack({ ...sysOptions, retentionSeconds: 1 }).view("http"));
   const baseline = systems[0]!.name;
   const workloads: JobsWorkloadResult[] = [];

@@ -59,7 +59,10 @@ export const WorkerSchema = z.strictObject({
   replicas,
   cpu,
   memoryMiB,
-  /** Jobs one worker process runs at once; also the AMQP consumer prefetch. */
+  /**
+   * Jobs one worker process runs at once. The AMQP consumer prefetch is 4 × this (WORKER_PREFETCH
+   * is left unset: the worker claims ahead, services/core/config.ts consumerPrefetch).
+   */
   concurrency: z.number().int().min(1).max(1000),
   leaseMs: z.number().int().min(1000).max(3_600_000),
   dbPoolSize: z.number().int().min(1).max(500),

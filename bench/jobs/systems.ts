@@ -182,7 +182,7 @@ export class Jobstack {
        * (days), so the pass runs but finds nothing to delete.
        */
       readonly retentionSeconds?: number;
-      /** WORKER_PREFETCH of the workers; unset: the services' default (= concurrency). */
+      /** WORKER_PREFETCH of the workers; unset: the services' default (4 × concurrency, claim ahead). */
       readonly workerPrefetch?: number;
     },
   ) {}

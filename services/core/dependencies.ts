@@ -6,7 +6,7 @@
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { createRedis, JobCache, waitForRedis } from "./cache.js";
-import type { ServiceConfig } from "./config.js";
+import { consumerPrefetch, type ServiceConfig } from "./config.js";
 import { createPool } from "./db.js";
 import { closeAll, coerceError, withTimeout } from "./errors.js";
 import { DependencyWatch } from "./dependency-watch.js";
@@ -73,7 +73,7 @@ export async function openDependencies(config: ServiceConfig, options: OpenOptio
     url: config.amqpUrl,
     queue: config.jobQueue,
     queueType: config.queueType,
-    prefetch: Math.max(config.workerPrefetch, config.workerConcurrency),
+    prefetch: consumerPrefetch(config),
     stepTimeoutMs: config.amqpTimeoutMs,
     repairAfterConsumeTimeouts: config.queueRepairAfterTimeouts,
     maxLength: config.queueMaxLength,

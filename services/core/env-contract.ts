@@ -13,6 +13,9 @@ import { DEFAULT_DEAD_LETTER_MAX_LENGTH, DEFAULT_QUEUE_MAX_LENGTH } from "./queu
 /** The processes that read the contract; each requires a different subset (config.ts). */
 export type ServiceRole = "api" | "worker" | "migrate";
 
+/** The largest WORKER_PREFETCH, and the cap of its default (4 × WORKER_CONCURRENCY). */
+export const WORKER_PREFETCH_MAX = 10_000;
+
 const int = (min: number, max: number, dflt: number) =>
   z.coerce
     .number({ error: "must be a number" })
@@ -96,9 +99,11 @@ export const serviceEnvSchema = z.object({
   /**
    * Messages per worker (the consumer's prefetch). Above WORKER_CONCURRENCY, jobs are claimed
    * ahead of the handlers and wait for a slot with their lease renewed
-   * (services/worker/worker.ts); 0, or anything below WORKER_CONCURRENCY, means WORKER_CONCURRENCY.
+   * (services/worker/worker.ts). 0 = 4 × WORKER_CONCURRENCY (claim ahead, at most
+   * WORKER_PREFETCH_MAX); 1 to WORKER_CONCURRENCY means WORKER_CONCURRENCY: no claim ahead.
+   * Resolved by consumerPrefetch (config.ts).
    */
-  WORKER_PREFETCH: int(0, 10_000, 0),
+  WORKER_PREFETCH: int(0, WORKER_PREFETCH_MAX, 0),
   /** The worker's lease on a job, renewed every third of it. */
   LEASE_MS: int(200, 3_600_000, 30_000),
   /** The pino level. */

@@ -1,7 +1,8 @@
 // The RabbitMQ layer: one durable queue of job ids (quorum by default), publisher confirms,
-// manual acks, prefetch = WORKER_PREFETCH (by default the worker concurrency; larger claims jobs
-// ahead of the handlers: services/worker/worker.ts), and a dead-letter exchange + queue that
-// receives messages the worker cannot parse. Reconnects on its own after a broker outage.
+// manual acks, prefetch = WORKER_PREFETCH (by default 4 × the worker concurrency, which claims
+// jobs ahead of the handlers: services/worker/worker.ts, config.ts's consumerPrefetch), and a
+// dead-letter exchange + queue that receives messages the worker cannot parse. Reconnects on its
+// own after a broker outage.
 //
 // Publisher and consumer live on separate connections, each kept open by its own reconnect loop
 // (services/core/amqp-link.ts): every step of (re)connecting has a time limit, a half-open
@@ -37,7 +38,7 @@ export interface JobQueueOptions {
   readonly deadLetterMaxLength?: number;
   /** A queue exists without the bound (declared by an older release): used as it is. */
   readonly onUnbounded?: (queue: string, err: Error) => void;
-  /** Unacked messages per consumer (WORKER_PREFETCH: at least the worker's concurrency). @default 8 */
+  /** Unacked messages per consumer (the worker's: consumerPrefetch in config.ts, at least its concurrency). @default 8 */
   readonly prefetch?: number;
   /** How long publish() waits for the broker's confirm. @default 5000 */
   readonly publishTimeoutMs?: number;

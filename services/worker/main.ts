@@ -4,7 +4,7 @@
 // (including a handler module that cannot be loaded), 130 forced by a second signal:
 // services/core/run-service.ts.
 
-import { loadServiceConfig, redactConfig, ServiceConfigError } from "../core/config.js";
+import { consumerPrefetch, loadServiceConfig, redactConfig, ServiceConfigError } from "../core/config.js";
 import { openDependencies } from "../core/dependencies.js";
 import { coerceError } from "../core/errors.js";
 import { throttledDependencyErrorLog } from "../core/dependency-error-log.js";
@@ -98,7 +98,10 @@ async function main(): Promise<void> {
     stoppingMessage: "draining: no new jobs; finishing or releasing in-flight ones",
     start: async () => {
       await worker.start();
-      log.info({ queue: config.jobQueue, concurrency: config.workerConcurrency, healthPort: health.port, types: registry.types() }, "worker started");
+      log.info(
+        { queue: config.jobQueue, concurrency: config.workerConcurrency, prefetch: consumerPrefetch(config), healthPort: health.port, types: registry.types() },
+        "worker started",
+      );
     },
     close: [
       ["worker", async () => log.info(await worker.drain(), "drained")],

@@ -1,7 +1,8 @@
 // Handler slots: at most `limit` handlers run at once in a worker, while the prefetch window
-// (WORKER_PREFETCH) lets more jobs be claimed ahead of them. A claimed job waits here, first
-// come first served, until a running handler returns; drain() turns the waiting ones away so
-// they can be handed back without ever starting.
+// (WORKER_PREFETCH, by default 4 × the concurrency) lets more jobs be claimed ahead of them,
+// their leases renewed meanwhile (./leases.ts). A claimed job waits here, first come first
+// served, until a running handler returns; drain() turns the waiting ones away so they can be
+// handed back without ever starting.
 
 /** Gives the slot back; calling it more than once is harmless. */
 export type FreeSlot = () => void;

@@ -3,11 +3,12 @@
 // claim as fencing token. Messages for jobs that are not claimable are acked and dropped.
 // Delivery is at least once; the recorded outcome is exactly once.
 //
-// Claim ahead (opt-in): the broker may hand a worker more messages (WORKER_PREFETCH) than it
-// runs handlers (`concurrency`). Their claims go out at once, batched with their neighbours
-// (services/core/batch.ts), and the claimed jobs wait for a handler slot (./slots.ts) with their
-// leases renewed from the claim on; so a job's claim commit is off the handler's critical path,
-// and a handler's slot is free again as soon as it returns, while its outcome commits.
+// Claim ahead: the broker hands a worker more messages (WORKER_PREFETCH, by default 4 ×
+// WORKER_CONCURRENCY) than it runs handlers (`concurrency`). Their claims go out at once, batched
+// with their neighbours (services/core/batch.ts), and the claimed jobs wait for a handler slot
+// (./slots.ts) with their leases renewed from the claim on; so a job's claim commit is off the
+// handler's critical path, and a handler's slot is free again as soon as it returns, while its
+// outcome commits. Every lease the worker holds is renewed by one statement per tick (./leases.ts).
 
 import { dispatchJob, dispatchResult } from "../core/dispatch.js";
 import { coerceError, isRetryableError } from "../core/errors.js";
@@ -21,6 +22,7 @@ import type { Metrics } from "../core/metrics.js";
 import type { Disposition, JobQueue } from "../core/queue.js";
 import { retryDelayMs } from "./backoff.js";
 import { HandlerError, silentLogger, type HandlerLogger, type HandlerRegistry } from "../handlers/index.js";
+import { LeaseKeeper } from "./leases.js";
 import { Maintenance } from "./maintenance.js";
 import { deferRunningEntry, type RunningEntry } from "./running-entry.js";
 import { HandlerSlots, type FreeSlot } from "./slots.js";
@@ -55,7 +57,8 @@ export interface WorkerOptions {
   readonly shutdownTimeoutMs: number;
   /**
    * Handlers running at once; claimed jobs beyond it wait for a slot. The queue's prefetch bounds
-   * how many jobs are claimed (waiting, running, or recording their outcome). @default unlimited
+   * how many jobs are claimed (waiting, running, or recording their outcome): in the services 4 ×
+   * this by default (consumerPrefetch, services/core/config.ts). @default unlimited
    */
   readonly concurrency?: number;
   readonly repo: JobRepository;
@@ -70,10 +73,21 @@ interface InFlight {
   readonly job: Job;
   readonly abort: AbortController;
   readonly done: Promise<void>;
-  /** Set when drain() handed the job back; the run must not record an outcome. */
+  /** Set when the job is handed back (handBack); the run must not record an outcome. */
   released: boolean;
+  /** The release, once asked for: drain() and the job's own handle() may both ask. */
+  handingBack: Promise<void> | null;
   /** Set once the handler was given a slot; drain() hands back the jobs still waiting at once. */
   started: boolean;
+}
+
+/** A job claimed for one message and registered in inFlight, its lease kept. */
+interface Claimed {
+  readonly flight: InFlight;
+  /** The RUNNING entry's cache write, deferred (./running-entry.ts). */
+  readonly running: RunningEntry;
+  /** Resolves flight.done. */
+  readonly markDone: () => void;
 }
 
 export interface DrainResult {
@@ -85,14 +99,18 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Worker {
   private readonly inFlight = new Map<string, InFlight>();
+  /** Claims sent and not yet landed (claimJob); drain() waits for them. */
+  private readonly claiming = new Set<Promise<Claimed | Disposition>>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly maintenance: Maintenance;
   private readonly slots: HandlerSlots;
+  private readonly leases: LeaseKeeper;
   private draining = false;
   private started = false;
 
   constructor(private readonly o: WorkerOptions) {
     this.slots = new HandlerSlots(o.concurrency ?? Number.POSITIVE_INFINITY);
+    this.leases = new LeaseKeeper({ leaseMs: o.leaseMs, repo: o.repo, ...(o.log ? { log: o.log } : {}) });
     this.maintenance = new Maintenance({
       workerId: o.workerId,
       repo: o.repo,
@@ -135,12 +153,17 @@ export class Worker {
     await this.maintenance.stop();
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
+    // Claims sent before the drain began commit after it: wait for them, so that every job this
+    // worker holds is in inFlight below. Otherwise such a job was handed back (if at all) after
+    // the drain, by when a stopping worker has closed its pool: it stayed RUNNING until its lease
+    // ran out, and its retry used up an attempt. With claim ahead a batch of claims is often in
+    // flight (the graceful-shutdown chaos test).
+    await Promise.allSettled([...this.claiming]);
     const before = this.inFlight.size;
     // Claimed ahead and not started: hand them back now, for another worker to run.
     const waiting = [...this.inFlight.values()].filter((f) => !f.started);
-    for (const f of waiting) f.released = true;
     this.slots.cancelWaiting();
-    await Promise.all(waiting.map((f) => this.releaseJob(f)));
+    await Promise.all(waiting.map((f) => this.handBack(f)));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...this.inFlight.values()].filter((f) => !f.released).map((f) => f.done)),
@@ -148,16 +171,25 @@ export class Worker {
     ]);
     clearTimeout(timer);
     const left = [...this.inFlight.values()].filter((f) => !f.released);
-    for (const f of left) {
-      f.released = true;
-      await this.releaseJob(f);
-    }
+    await Promise.all(left.map((f) => this.handBack(f)));
+    // Every job held is finished or handed back: no lease left to keep.
+    await this.leases.stop();
     const released = waiting.length + left.length;
     return { finished: before - released, released };
   }
 
+  /** Hands the job back (releaseJob) once, whoever asks first: drain() or the job's own handle(). */
+  private handBack(f: InFlight): Promise<void> {
+    f.released = true;
+    f.handingBack ??= this.releaseJob(f);
+    return f.handingBack;
+  }
+
   /** RUNNING → PENDING under the job's claim (no attempt used up); its handler, if any, is aborted. */
   private async releaseJob(f: InFlight): Promise<void> {
+    // Handed back: the lease is no longer this worker's to keep, whether the release commits or
+    // (it failed) the lease runs out for the reaper.
+    this.leases.remove(f.job);
     f.abort.abort(new Error("worker is shutting down"));
     try {
       const r = await this.o.repo.release(f.job.id, f.job.claim, this.o.workerId);
@@ -171,6 +203,22 @@ export class Worker {
   /** Handles one message. Exposed for tests; the queue calls it. */
   async handle(jobId: string): Promise<Disposition> {
     if (this.draining) return "requeue";
+    const claiming = this.claimJob(jobId);
+    this.claiming.add(claiming);
+    let claimed: Claimed | Disposition;
+    try {
+      claimed = await claiming;
+    } finally {
+      this.claiming.delete(claiming);
+    }
+    return typeof claimed === "string" ? claimed : this.runClaimed(claimed);
+  }
+
+  /**
+   * Claims the job of one message and registers it in inFlight with its lease kept; or, when
+   * there is nothing to run here, settles it and answers the message's disposition.
+   */
+  private async claimJob(jobId: string): Promise<Claimed | Disposition> {
     let claimed;
     try {
       claimed = await this.o.repo.claim(jobId, this.o.workerId, this.o.leaseMs);
@@ -207,42 +255,52 @@ export class Worker {
     // cache sees the two in order.
     const running = deferRunningEntry(this.o.cache, claimed.job);
     let markDone!: () => void;
-    const flight: InFlight = { job: claimed.job, abort: new AbortController(), done: new Promise((r) => (markDone = r)), released: false, started: false };
-    this.inFlight.set(jobId, flight);
+    const flight: InFlight = {
+      job: claimed.job,
+      abort: new AbortController(),
+      done: new Promise((r) => (markDone = r)),
+      released: false,
+      handingBack: null,
+      started: false,
+    };
+    this.inFlight.set(flight.job.id, flight);
     // The lease is renewed from the claim on: a job waiting for a handler slot must keep it too.
-    const renew = setInterval(() => void this.renew(flight), Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    this.leases.add(flight.job, () => this.leaseLost(flight));
+    return { flight, running, markDone };
+  }
+
+  /** Waits for a handler slot, runs the job and records its outcome (or hands it back when draining). */
+  private async runClaimed({ flight, running, markDone }: Claimed): Promise<Disposition> {
+    const { job } = flight;
     let tail: Promise<unknown> | null = null;
     let free: FreeSlot | null = null;
     let disposition: Disposition = "ack";
     try {
       free = this.draining ? null : await this.slots.acquire();
       if (free === null || flight.released) {
-        // Turned away by drain() while waiting (it hands the job back), or claimed as drain began.
-        if (!flight.released) {
-          flight.released = true;
-          await this.releaseJob(flight);
-        }
-        // Handed back unstarted: the message goes back to the queue for another worker.
+        // Turned away by drain() while waiting, or claimed as drain began: handed back unstarted,
+        // the message goes back to the queue for another worker.
+        await this.handBack(flight);
         disposition = "requeue";
       } else if (flight.abort.signal.aborted) {
         // The lease was lost while the job waited (reaped): its outcome would be refused anyway.
-        this.o.log?.warn({ jobId, claim: claimed.job.claim }, "lease lost before the handler started");
+        this.o.log?.warn({ jobId: job.id, claim: job.claim }, "lease lost before the handler started");
       } else {
         flight.started = true;
         ({ tail } = await this.run(flight, running, () => {
-          clearInterval(renew);
+          this.leases.remove(job);
           free?.();
         }));
       }
     } finally {
-      clearInterval(renew);
+      this.leases.remove(job);
       free?.();
       // The message is acked as soon as the outcome is committed; the outcome's cache write (the
       // tail: versioned, so it can never regress a newer entry, and it never rejects) finishes
       // meanwhile, and only then does the job leave inFlight (drain waits for it).
       void (tail ?? running.settle()).finally(() => {
         // A retry of the same job may already be claimed here again: remove only this run.
-        if (this.inFlight.get(jobId) === flight) this.inFlight.delete(jobId);
+        if (this.inFlight.get(job.id) === flight) this.inFlight.delete(job.id);
         markDone();
       });
     }
@@ -251,7 +309,7 @@ export class Worker {
 
   /**
    * Runs the claimed job and records its outcome; resolves to the outcome's cache write (see
-   * handle). `handlerDone` runs as soon as the handler returns: it stops the lease renewal and
+   * handle). `handlerDone` runs as soon as the handler returns: it stops renewing the lease and
    * frees the handler slot while the outcome commits.
    */
   private async run(flight: InFlight, running: RunningEntry, handlerDone: () => void): Promise<{ readonly tail: Promise<unknown> }> {
@@ -365,17 +423,12 @@ export class Worker {
     }
   }
 
-  private async renew(flight: InFlight): Promise<void> {
-    try {
-      const held = await this.o.repo.renewLease(flight.job.id, flight.job.claim, this.o.leaseMs);
-      if (!held && !flight.abort.signal.aborted) {
-        // Reaped and possibly taken over: stop the handler; its outcome would be refused anyway.
-        this.o.log?.warn({ jobId: flight.job.id, claim: flight.job.claim }, "lease lost");
-        flight.abort.abort(new Error("lease lost"));
-      }
-    } catch (err) {
-      this.o.log?.warn({ jobId: flight.job.id, err: coerceError(err) }, "lease renewal failed; retrying");
-    }
+  /** A renewal found the job's claim gone (./leases.ts). */
+  private leaseLost(flight: InFlight): void {
+    if (flight.abort.signal.aborted) return;
+    // Reaped and possibly taken over: stop the handler; its outcome would be refused anyway.
+    this.o.log?.warn({ jobId: flight.job.id, claim: flight.job.claim }, "lease lost");
+    flight.abort.abort(new Error("lease lost"));
   }
 
   /** Publishes the retry when it is due; if this worker dies first, the sweeper does it. */

@@ -1,8 +1,9 @@
 /**
  * docs/services-contract.md is the spec for workers in other languages: its ```sql blocks must be
  * exactly the statements of services/core/jobs/operations/, and the Node worker must run no
- * statement that the document does not show (one-at-a-time forms documented; the batched `_many`
- * forms are the same moves for several jobs and are a Node optimisation). The second half runs a
+ * statement that the document does not show (one-at-a-time forms documented, and the batched
+ * lease renewal a foreign worker may use too; the batched `_many` forms are the same moves for
+ * several jobs and are a Node optimisation). The second half runs a
  * real in-process worker through every path (complete, retry, permanent failure, unknown type,
  * early message, reaper, sweeper, release on drain) and records what it sends to Postgres.
  */
@@ -38,6 +39,7 @@ const CONTRACT: Record<string, string> = {
   claim: q.MOVES.claim.one.text,
   "clear-dispatch": q.clearDispatch.text,
   "renew-lease": q.renewLease.text,
+  "renew-leases": q.renewLeases.text,
   complete: q.MOVES.complete.one.text,
   "lock-job": q.lockJob.text,
   "update-job-and-audit": q.updateJobAndAudit.text,
@@ -58,6 +60,8 @@ const BATCHED_FORM: Record<string, string> = {
   release: q.MOVES.release.many.text.trim(),
   defer: q.MOVES.defer.many.text.trim(),
   "mark-dispatched": q.markDispatchedMany.text.trim(),
+  // The Node worker renews every lease it holds in one statement (services/worker/leases.ts).
+  "renew-lease": q.renewLeases.text.trim(),
 };
 const BATCHED = new Set(Object.values(BATCHED_FORM));
 

@@ -41,6 +41,7 @@ import { countByTypeAndState, oldestPendingAge, searchStatement, type JobFilter,
 import type {
   ClaimOutcome,
   FailInput,
+  HeldLease,
   Job,
   SubmitInput,
   SubmitResult,
@@ -237,6 +238,15 @@ export class JobRepository {
   /** Extends the lease; false when `claim` is no longer the current one (stop working on it). */
   async renewLease(id: string, claim: number, leaseMs: number): Promise<boolean> {
     return run(this.pool, op.renewLease, { id, claim, leaseMs });
+  }
+
+  /**
+   * Extends every lease of `held` in one statement; resolves to the ids whose claim is still
+   * current. An id missing from the answer lost its lease (stop working on it).
+   */
+  async renewLeases(held: readonly HeldLease[], leaseMs: number): Promise<Set<string>> {
+    if (held.length === 0) return new Set();
+    return run(this.pool, op.renewLeases, { held, leaseMs });
   }
 
   /** RUNNING → COMPLETED, only for the current claim. */

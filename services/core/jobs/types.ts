@@ -68,6 +68,12 @@ export type ClaimOutcome =
       readonly message: string;
     };
 
+/** A lease a worker holds: the job and the claim it was given (its fencing token). */
+export interface HeldLease {
+  readonly id: string;
+  readonly claim: number;
+}
+
 export interface FailInput {
   readonly error: unknown;
   /** false: fail now, whatever attempts remain. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadServiceConfig, redactConfig, ServiceConfigError } from "../../../services/core/config.js";
+import { consumerPrefetch, loadServiceConfig, redactConfig, ServiceConfigError } from "../../../services/core/config.js";
 
 const base = {
   DATABASE_URL: "postgres://u:pgsecret@db:5432/jobs",
@@ -34,6 +34,17 @@ describe("loadServiceConfig", () => {
     });
     const c = loadServiceConfig("worker", { ...base, AMQP_TIMEOUT_MS: "2000", QUEUE_REPAIR_AFTER_TIMEOUTS: "0", DEPENDENCY_LIVENESS_LIMIT_MS: "60000", DB_STATEMENT_TIMEOUT_MS: "0" });
     expect(c).toMatchObject({ amqpTimeoutMs: 2_000, queueRepairAfterTimeouts: 0, dependencyLivenessLimitMs: 60_000, dbStatementTimeoutMs: 0 });
+  });
+
+  it("claims ahead by default: the consumer prefetch is 4 × WORKER_CONCURRENCY unless WORKER_PREFETCH says otherwise", () => {
+    const prefetch = (env: Record<string, string>) => consumerPrefetch(loadServiceConfig("worker", { ...base, ...env }));
+    expect(prefetch({})).toBe(32);
+    expect(prefetch({ WORKER_CONCURRENCY: "3" })).toBe(12);
+    expect(prefetch({ WORKER_CONCURRENCY: "1000" })).toBe(4000);
+    expect(prefetch({ WORKER_CONCURRENCY: "8", WORKER_PREFETCH: "8" })).toBe(8); // claim ahead off
+    expect(prefetch({ WORKER_CONCURRENCY: "8", WORKER_PREFETCH: "2" })).toBe(8); // never below the concurrency
+    expect(prefetch({ WORKER_CONCURRENCY: "8", WORKER_PREFETCH: "100" })).toBe(100);
+    expect(consumerPrefetch({ workerConcurrency: 5_000, workerPrefetch: 0 })).toBe(10_000); // capped at WORKER_PREFETCH's maximum
   });
 
   it("parses numbers, lists and enums", () => {

@@ -214,4 +214,28 @@ describe("Worker", () => {
     }
     await sleep(50);
   });
+
+  it("drain waits for a claim sent before it began, and hands that job back instead of leaving it RUNNING", async () => {
+    const { worker, queue } = await startWorker(undefined, { concurrency: 1 });
+    const { job } = await repo.submit({ type: "sleep", payload: { ms: 60_000 } });
+    // A row lock holds the worker's claim statement until the drain has begun.
+    const locker = await pool.connect();
+    try {
+      await locker.query("begin");
+      await locker.query("select id from jobs where id = $1::uuid for update", [job.id]);
+      await queue.publish(job.id); // not dispatchJob: its dispatch mark would wait for the lock too
+      await eventually("the claim waits for the row lock", async () =>
+        (await pool.query<{ n: number }>("select count(*)::integer as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'")).rows[0]!.n > 0,
+      30_000, 10);
+      const draining = worker.drain();
+      await sleep(300);
+      await locker.query("commit");
+      expect(await draining).toEqual({ finished: 0, released: 1 });
+    } finally {
+      locker.release();
+    }
+    // Handed back by the time drain returned: nothing waits for the lease to run out.
+    expect(await repo.get(job.id)).toMatchObject({ state: "PENDING", attempts: 0, claim: 1 });
+    expect((await repo.transitions(job.id)).at(-1)).toMatchObject({ from: "RUNNING", to: "PENDING", reason: "released by a stopping worker" });
+  });
 });
