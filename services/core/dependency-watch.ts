@@ -44,6 +44,7 @@ export class DependencyWatch {
   private readonly startedAt: number;
   private timer: NodeJS.Timeout | null = null;
   private pass: Promise<void> | null = null;
+  private started = false;
   private stopped = false;
 
   constructor(private readonly o: DependencyWatchOptions) {
@@ -52,7 +53,10 @@ export class DependencyWatch {
 
   /** Runs a pass now and then every `intervalMs` until stop(). */
   start(): void {
-    if (this.timer || this.stopped) return;
+    // Not `this.timer`: it is set only after the first pass, and a second start() before then
+    // would have started a second loop.
+    if (this.started || this.stopped) return;
+    this.started = true;
     const tick = () => {
       this.pass = this.checkOnce().finally(() => {
         this.pass = null;

@@ -148,3 +148,29 @@ describe("DependencyWatch", () => {
     expect(passes).toBe(1);
   });
 });
+
+describe("DependencyWatch.start", () => {
+  it("runs one loop however often it is called, even before the first pass finished", async () => {
+    let calls = 0;
+    const watch = new DependencyWatch({
+      checks: {
+        postgres: async () => {
+          calls++;
+          await new Promise((r) => setTimeout(r, 30)); // the first pass is still running at the second start()
+        },
+      },
+      livenessRequired: ["postgres"],
+      limitMs: 60_000,
+      intervalMs: 20,
+    });
+    watch.start();
+    watch.start();
+    watch.start();
+    await new Promise((r) => setTimeout(r, 230));
+    await watch.stop();
+    // One loop: a pass every 30 ms + 20 ms, at most 5 in 230 ms (timers never fire early); three
+    // loops made 15 here.
+    expect(calls).toBeGreaterThanOrEqual(1);
+    expect(calls).toBeLessThanOrEqual(6);
+  });
+});
