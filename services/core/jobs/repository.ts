@@ -456,7 +456,9 @@ export class JobRepository {
     return {
       id: input.id ?? uuidv7(),
       type: input.type,
-      payload: JSON.stringify(input.payload ?? null),
+      // Absent is `{}`, as the api submits it and as idempotencyConflicts compares it: a
+      // re-submission without a payload is the same request, not a conflict.
+      payload: JSON.stringify(input.payload ?? {}),
       maxAttempts: input.maxAttempts ?? this.defaultMaxAttempts,
       key: input.idempotencyKey ?? null,
     };

@@ -21,7 +21,7 @@ describe("submitBatch", () => {
     expect(out.results.map((r) => [r.created, r.job.type, r.job.payload, r.job.maxAttempts, r.job.idempotencyKey, r.job.state])).toEqual([
       [true, "a", { n: 1 }, 2, key("k1"), "PENDING"],
       [true, "b", { n: 2 }, 5, null, "PENDING"],
-      [true, "c", null, 3, null, "PENDING"],
+      [true, "c", {}, 3, null, "PENDING"],
     ]);
     for (const { job } of out.results) {
       expect(await fx.repo.get(job.id)).toEqual(job);
@@ -40,6 +40,14 @@ describe("submitBatch", () => {
     expect(out.results[0]).toEqual({ job: first.job, created: false });
     expect(out.results[1]!.created).toBe(true);
     expect(out.results[2]).toEqual({ job: out.results[1]!.job, created: false });
+  });
+
+  it("answers the first job when a request without a payload is sent again, alone or in a batch", async () => {
+    const first = await fx.repo.submit({ type: "bare", idempotencyKey: key("k7") });
+    expect(first.job.payload).toEqual({});
+    const again = await fx.repo.submitBatch([{ type: "bare", idempotencyKey: key("k7") }]);
+    expect(again).toEqual({ ok: true, results: [{ job: first.job, created: false }] });
+    expect(await fx.repo.submit({ type: "bare", idempotencyKey: key("k7") })).toEqual({ job: first.job, created: false });
   });
 
   it("stores nothing and names the conflicting fields when a key is reused for a different request", async () => {
