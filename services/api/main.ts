@@ -10,6 +10,7 @@ import { openDependencies } from "../core/dependencies.js";
 import { coerceError } from "../core/errors.js";
 import { throttledDependencyErrorLog } from "../core/dependency-error-log.js";
 import { runService } from "../core/run-service.js";
+import { exitOnSignalsBeforeStart } from "../core/signals.js";
 import { loadServiceConfig, redactConfig, ServiceConfigError } from "../core/config.js";
 import { createLogger } from "../core/logger.js";
 import { createHandlerRegistry, HandlerModuleError, loadHandlerModules } from "../handlers/index.js";
@@ -28,6 +29,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel, { service: "api" });
   logger.info({ config: redactConfig(config) }, "starting api");
+  // A signal while it starts (loading handlers, connecting) stops it cleanly, exit 0.
+  exitOnSignalsBeforeStart((signal) => {
+    logger.info({ signal }, "stopped before start-up finished");
+    logger.flush();
+  });
 
   // The same registry the workers build, so POST /jobs accepts exactly what they can run.
   // A missing or broken module stops the start (exit 2), naming the module and the reason.

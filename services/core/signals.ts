@@ -9,8 +9,34 @@ export interface SignalHandlers {
   readonly force: (signal: ShutdownSignal) => void;
 }
 
+/** The listener of exitOnSignalsBeforeStart, until onShutdownSignals replaces it. */
+let beforeStart: { readonly remove: () => void } | null = null;
+
+/**
+ * From a service's first line until its own handlers are installed (runService), a shutdown
+ * signal would kill the process by the signal's default action: a signal exit, which a supervisor
+ * (or `jobstack local`) reads as a failure, for a stop that loses nothing, since nothing has been
+ * served or consumed yet. With this installed such a signal exits 0 at once instead (open
+ * connections close with the process). onShutdownSignals removes it.
+ */
+export function exitOnSignalsBeforeStart(onSignal: (signal: ShutdownSignal) => void = () => undefined, signals: readonly ShutdownSignal[] = ["SIGTERM", "SIGINT"]): void {
+  beforeStart?.remove();
+  const listener = (signal: ShutdownSignal) => {
+    onSignal(signal);
+    process.exit(0);
+  };
+  for (const s of signals) process.on(s, listener);
+  beforeStart = {
+    remove: () => {
+      for (const s of signals) process.off(s, listener);
+    },
+  };
+}
+
 /** Installs the handlers; returns a function that removes them. */
 export function onShutdownSignals(handlers: SignalHandlers, signals: readonly ShutdownSignal[] = ["SIGTERM", "SIGINT"]): () => void {
+  beforeStart?.remove();
+  beforeStart = null;
   let received = 0;
   const listener = (signal: ShutdownSignal) => {
     received += 1;

@@ -9,6 +9,7 @@ import { openDependencies } from "../core/dependencies.js";
 import { coerceError } from "../core/errors.js";
 import { throttledDependencyErrorLog } from "../core/dependency-error-log.js";
 import { runService } from "../core/run-service.js";
+import { exitOnSignalsBeforeStart } from "../core/signals.js";
 import { checkReadiness } from "../core/readiness.js";
 import { createLogger } from "../core/logger.js";
 import { JobRetention } from "../core/jobs/retention.js";
@@ -28,6 +29,11 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel, { service: "worker", workerId: config.workerId });
   log.info({ config: redactConfig(config) }, "starting worker");
+  // A signal while it starts (loading handlers, connecting) stops it cleanly, exit 0.
+  exitOnSignalsBeforeStart((signal) => {
+    log.info({ signal }, "stopped before start-up finished");
+    log.flush();
+  });
 
   // Before any connection: a missing or broken handler module stops the start, naming the module.
   const registry = createHandlerRegistry();

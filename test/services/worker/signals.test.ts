@@ -34,6 +34,16 @@ describe("worker process signals", () => {
     expect((await fx.repo.get(job.id))?.state).toBe("COMPLETED");
   });
 
+  it("exits 0 on a SIGTERM while it is still starting (here: waiting for an unreachable RabbitMQ)", async () => {
+    const closed = await spareport(); // nothing listens there: the start waits for the broker
+    const w = spawnWorker(workerEnv(fx.db, fx.queueName, { AMQP_URL: `amqp://guest:guest@127.0.0.1:${closed}`, LOG_LEVEL: "info" }));
+    await eventually("the worker is starting", async () => w.output().includes("starting worker"), 60_000);
+    w.kill("SIGTERM");
+    expect(await w.exited, w.output()).toBe(0);
+    expect(w.output()).toContain("stopped before start-up finished");
+    expect(w.output()).not.toContain("worker started");
+  });
+
   it("exits at once on a second signal", async () => {
     const w = spawnWorker(workerEnv(fx.db, fx.queueName, { SHUTDOWN_TIMEOUT_MS: "60000" }));
     const job = await runningJob({ ms: 60_000 });
