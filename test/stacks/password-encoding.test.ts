@@ -49,8 +49,23 @@ function urlTemplates(): Record<"docker" | "kubernetes", Urls> {
   };
 }
 
-/** Evaluates Terraform string templates with the real Terraform, the secrets given as -var. */
+/**
+ * Evaluates Terraform string templates with the real Terraform, the secrets given as -var.
+ * `terraform console` reading stdin once exited 0 and printed nothing (a CI-style run on a loaded
+ * machine, 2026-12-01); an empty answer is asked again, up to three times, and then reported with
+ * what the console said.
+ */
 async function terraformEval(templates: readonly string[]): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    const { out, err } = await terraformConsole(templates);
+    // The console prints the JSON string as an HCL string literal.
+    const line = out.trim().split("\n").at(-1) ?? "";
+    if (line !== "") return JSON.parse(JSON.parse(line) as string) as string[];
+    if (attempt === 3) throw new Error(`terraform console printed nothing ${attempt} times; stderr: ${err}`);
+  }
+}
+
+async function terraformConsole(templates: readonly string[]): Promise<{ out: string; err: string }> {
   const dir = mkdtempSync(join(tmpdir(), "jobstack-tfconsole-"));
   try {
     writeFileSync(join(dir, "main.tf"), Object.keys(SECRETS).map((name) => `variable "${name}" {\n  type = string\n  sensitive = true\n}\n`).join(""));
@@ -66,9 +81,7 @@ async function terraformEval(templates: readonly string[]): Promise<string[]> {
     child.stdin.end(expression);
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(code, err).toBe(0);
-    // The console prints the JSON string as an HCL string literal.
-    const line = out.trim().split("\n").at(-1)!;
-    return JSON.parse(JSON.parse(line) as string) as string[];
+    return { out, err };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
