@@ -18,7 +18,7 @@ import { AckCoalescer } from "./acks.js";
 import { AmqpEndpoints } from "./amqp-endpoints.js";
 import { AmqpLink, destroyConnection, isConnectionGone, type LinkSession } from "./amqp-link.js";
 import { coerceError, TimeoutError, withTimeout } from "./errors.js";
-import { declareTopology, DEFAULT_DEAD_LETTER_MAX_LENGTH, DEFAULT_QUEUE_MAX_LENGTH } from "./queue-topology.js";
+import { declareTopology, DEFAULT_DEAD_LETTER_MAX_LENGTH, DEFAULT_QUEUE_MAX_LENGTH, isPublishRejected } from "./queue-topology.js";
 import { isUuid } from "./uuid.js";
 
 export type Disposition = "ack" | "requeue";
@@ -83,7 +83,17 @@ interface PublisherSession extends LinkSession {
   readonly channel: amqp.ConfirmChannel;
   /** Message ids the broker returned as unroutable (basic.return comes before the confirm). */
   readonly returned: Map<string, number>;
+  /** When (epoch ms) a nack last made us ask how full the queue is (see afterNack). */
+  lastNackCheckAt: number;
 }
+
+/**
+ * A quorum queue tells its publishers to resume once it is below 80 % of its bound again; a nack
+ * from a queue below that is never the bound's (see JobQueue.afterNack).
+ */
+const RESUME_FRACTION = 0.8;
+/** At most one depth check a second per session while publishes keep being refused. */
+const NACK_CHECK_INTERVAL_MS = 1_000;
 
 interface ConsumerSession extends LinkSession {
   readonly channel: amqp.Channel;
@@ -185,7 +195,11 @@ export class JobQueue {
           // instead of confirming a message that went nowhere.
           { persistent: true, mandatory: true, contentType: "application/json", messageId },
           (err) => {
-            if (err) return reject(coerceError(err));
+            if (err) {
+              const e = coerceError(err);
+              if (isPublishRejected(e)) this.afterNack(session);
+              return reject(e);
+            }
             const n = session.returned.get(messageId) ?? 0;
             if (n === 0) return resolve();
             if (n === 1) session.returned.delete(messageId);
@@ -293,7 +307,46 @@ export class JobQueue {
     });
     this.watchChannel(connection, channel);
     await link.step(connection, "declaring the queue topology", this.assertTopology(connection));
-    return { channel, returned };
+    return { channel, returned, lastNackCheckAt: 0 };
+  }
+
+  /**
+   * A nack is what a full queue answers (reject-publish), and what RabbitMQ 3.10 answers, for
+   * good, on a channel whose first publish to a quorum queue came while the queue had no leader
+   * (a leader election after a node died): that channel refuses every later publish too, while
+   * the queue accepts them from every other channel (measured: docs/broker-outages.md). Nothing
+   * but a new channel gets out of it, and a process that kept publishing on the old one would
+   * leave every job undispatched, the sweeper's publishes included, without a single error. So
+   * after a nack this asks the broker how many messages the queue holds (at most once a second
+   * per session): below the point where a full queue resumes, the refusal is the channel's, and
+   * the publisher starts over on a new connection. The refused publish itself fails as before:
+   * its job stays undispatched for the sweeper.
+   */
+  private afterNack(session: PublisherSession): void {
+    const now = Date.now();
+    if (now - session.lastNackCheckAt < NACK_CHECK_INTERVAL_MS) return;
+    session.lastNackCheckAt = now;
+    const maxLength = this.options.maxLength ?? DEFAULT_QUEUE_MAX_LENGTH;
+    const depth =
+      maxLength > 0
+        ? withTimeout(session.channel.checkQueue(this.queue), this.options.stepTimeoutMs ?? 10_000, "checking the queue after a nack").then((q) => q.messageCount)
+        : Promise.resolve(0);
+    void depth.then(
+      (messages) => {
+        if (maxLength > 0 && messages >= maxLength * RESUME_FRACTION) return; // full, or draining: the nack is the bound's
+        if (this.publisher.current !== session) return; // already replaced
+        this.options.onError?.(
+          new Error(
+            `RabbitMQ refused a publish to ${this.queue}, which holds ${messages} messages` +
+              (maxLength > 0 ? ` of at most ${maxLength}` : "") +
+              `: the publisher channel itself refuses (a quorum queue's leader changed as it started); publishing on a new connection`,
+          ),
+        );
+        this.publisher.reset("publisher channel refuses publishes to a queue that is not full");
+      },
+      // The check failed: the channel or connection is going away, and the link opens a new one.
+      () => undefined,
+    );
   }
 
   private async setupConsumer(connection: amqp.ChannelModel, link: AmqpLink<ConsumerSession>): Promise<Omit<ConsumerSession, "connection" | "closed">> {

@@ -123,9 +123,25 @@ async function completedCount(ids: readonly string[]): Promise<number> {
 
 async function waitAllCompleted(what: string, ids: readonly string[]): Promise<void> {
   await eventually(what, async () => (await completedCount(ids)) === ids.length, 120_000, 250).catch(async (err: Error) => {
-    const states = await pool.query("select state, count(*)::integer as n from jobs where id = any($1::uuid[]) group by state", [ids]);
-    throw new Error(`${err.message}; states ${JSON.stringify(states.rows)}\napi: ${apiOutput.slice(-3000)}\n${workers.map((w) => w.output().slice(-3000)).join("\n")}`);
+    throw new Error(`${err.message}\n${await stuckReport(ids)}`);
   });
+}
+
+/**
+ * Where unfinished jobs are stuck, shortest facts first (CI shows only the head of a long
+ * message): their states and dispatch marks in Postgres, the queue as each live node sees it
+ * (ready, unacked, consumers, leader), the client connections per node, then the processes' logs.
+ */
+async function stuckReport(ids: readonly string[]): Promise<string> {
+  const facts = async (label: string, work: () => Promise<unknown>) => `${label}: ${await work().then((v) => JSON.stringify(v), (e: Error) => `(${e.message.slice(0, 200)})`)}`;
+  const lines = await Promise.all([
+    facts("states", async () => (await pool.query("select state, (dispatched_at is not null) as dispatched, count(*)::integer as n from jobs where id = any($1::uuid[]) group by 1, 2", [ids])).rows),
+    facts("queue", async () => JSON.parse(await cluster.ctl("rabbitmqctl", ["list_queues", "name", "messages_ready", "messages_unacknowledged", "consumers", "leader", "--formatter", "json"]))),
+    facts("consumers", async () => JSON.parse(await cluster.ctl("rabbitmqctl", ["list_consumers", "queue_name", "channel_pid", "prefetch_count", "active", "--formatter", "json"]))),
+    facts("connections", async () => JSON.parse(await cluster.ctl("rabbitmqctl", ["list_connections", "port", "client_properties", "--formatter", "json"])).map((c: { port: number }) => c.port)),
+    facts("workers", async () => workers.map((w) => ({ pid: w.pid, exitCode: w.child.exitCode }))),
+  ]);
+  return [...lines, `api: ${apiOutput.slice(-3000)}`, ...workers.map((w) => `worker ${w.pid}: ${w.output().slice(-3000)}`)].join("\n");
 }
 
 /** The reliability suite's total check: each job exactly one → COMPLETED, and nothing else final. */

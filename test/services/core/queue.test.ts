@@ -44,6 +44,34 @@ describe("JobQueue", () => {
     await eventually("queue empty", async () => (await q.depth()).ready === 0);
   });
 
+  it.each(["quorum", "classic"] as const)("keeps its publisher when a full queue refuses a publish (%s)", async (queueType) => {
+    // A refused publish makes the queue ask how full it is (RabbitMQ 3.10 also refuses for good
+    // on a channel that joined a quorum queue without a leader: test/reliability/rabbitmq-stuck-publisher.test.ts).
+    // A queue at its bound is the ordinary reason: no new connection, and a publish fits again
+    // once a message leaves.
+    const errors: string[] = [];
+    const q = makeQueue({ queueType, maxLength: 2, onError: (err) => errors.push(err.message) });
+    await q.connect();
+    // A quorum queue enforces its bound a little late (it tells its publishers once it is
+    // reached), so publish until the refusal comes.
+    let accepted = 0;
+    let refusal: Error | null = null;
+    while (!refusal && accepted < 20) await q.publish(uuidv7()).then(() => accepted++, (err: Error) => (refusal = err));
+    expect(String(refusal)).toMatch(/nacked/);
+    expect(accepted).toBeGreaterThanOrEqual(2);
+    await new Promise((r) => setTimeout(r, 500)); // the depth check's answer
+    expect(errors.filter((e) => /itself refuses/.test(e))).toEqual([]);
+    expect(q.isConnected()).toBe(true);
+    const got: string[] = [];
+    await q.consume(async (id) => {
+      got.push(id);
+      return "ack";
+    });
+    await eventually("the messages consumed", async () => got.length === accepted);
+    await eventually("the queue takes publishes again", async () => q.publish(uuidv7()).then(() => true, () => false));
+    expect(errors.filter((e) => /itself refuses/.test(e))).toEqual([]);
+  });
+
   it("dead-letters unparseable messages and keeps consuming", async () => {
     const q = makeQueue();
     await q.connect();
