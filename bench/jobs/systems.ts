@@ -255,6 +255,21 @@ export class Jobstack {
     })());
   }
 
+  /**
+   * SIGSTOP / SIGCONT to every worker process: a probe pauses them to build a backlog, then lets
+   * them drain it at full speed (bench/probe-http.ts). A pause of seconds stays far inside the
+   * AMQP heartbeat and the leases.
+   */
+  signalWorkers(signal: "SIGSTOP" | "SIGCONT"): void {
+    for (const w of this.workers) w.process.kill(signal);
+  }
+
+  /** Jobs of this deployment by state (probes). */
+  async countByState(): Promise<Record<string, number>> {
+    const { rows } = await this.admin!.query<{ state: string; n: number }>("select state, count(*)::integer as n from jobs group by state");
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
   view(mode: JobstackEnqueue): JobSystem {
     const headers = () => ({ authorization: `Bearer ${this.token}`, "content-type": "application/json" });
     // Keep-alive connections from a pool (undici's Pool, as autocannon-style clients do): one
