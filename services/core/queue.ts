@@ -102,6 +102,9 @@ interface ConsumerSession extends LinkSession {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
+/** Extra time the repair's delete and declaration get beyond one step (see repairLeaderlessQueue). */
+const REPAIR_SLACK_MS = 20_000;
+
 /** Marks the error of a basic.consume that timed out (the leaderless-queue symptom). */
 class ConsumeTimeoutError extends TimeoutError {}
 
@@ -438,11 +441,18 @@ export class JobQueue {
       );
       const startedAt = Date.now();
       // The broker waits up to 5 s for the missing leader before it force-deletes the queue.
-      await withTimeout(ch.deleteQueue(this.queue), limit + 20_000, "deleting the leaderless queue");
-      await withTimeout(this.assertTopology(connection), limit, "declaring the queue again");
+      await withTimeout(ch.deleteQueue(this.queue), limit + REPAIR_SLACK_MS, "deleting the leaderless queue");
+      // From here on the queue's messages are gone whether or not the declaration below
+      // completes, so the jobs they carried must be sent again either way: a declaration that
+      // times out (seen with a 2 s step limit on a loaded machine) must not leave them waiting
+      // for REDISPATCH_AFTER_MS. Their publishes fail until some declaration succeeds (the
+      // consumer's next attempt declares the topology too), and the re-dispatch retries.
       this.repairs += 1;
       this.lastRepairStartedAt = startedAt;
       this.options.onRepaired?.();
+      // A new quorum queue starts a Ra server on every member: longer than one step on a busy
+      // broker, and a declaration cut short by destroying this connection is worth avoiding.
+      await withTimeout(this.assertTopology(connection), limit + REPAIR_SLACK_MS, "declaring the queue again");
     } finally {
       destroyConnection(connection, "repair done");
     }

@@ -79,13 +79,6 @@ async function startConsuming(q: JobQueue, got: string[]): Promise<void> {
   await eventually("first message consumed", async () => got.includes(first), 30_000);
 }
 
-/**
- * Quarantined (docs/broker-outages.md, "Open problem"): on this machine kind the repair case
- * failed on unmodified code too, at random, so it runs only with JOBSTACK_LEADERLESS_TESTS=1
- * until the cause is known.
- */
-const leaderlessTests = process.env.JOBSTACK_LEADERLESS_TESTS === "1";
-
 describe("the broker's side (evidence for docs/broker-outages.md)", () => {
   it("RabbitMQ never answers basic.consume on a quorum queue whose Ra server it forgot, on a fresh connection either", { timeout: 240_000 }, async () => {
     const queue = testQueueName();
@@ -138,7 +131,7 @@ describe("JobQueue across a broker restart", () => {
     expect(q.repairCount).toBe(0);
   });
 
-  it.runIf(leaderlessTests)("repairs a quorum queue that came back without a leader; publishing never waits for it", { timeout: 240_000 }, async () => {
+  it("repairs a quorum queue that came back without a leader; publishing never waits for it", { timeout: 240_000 }, async () => {
     let repaired = 0;
     const { q, got, errors } = makeQueue({ stepTimeoutMs: 2_000, repairAfterConsumeTimeouts: 2, onRepaired: () => repaired++ });
     await startConsuming(q, got);

@@ -47,15 +47,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/**
- * Quarantined (docs/broker-outages.md, "Open problem"): on this machine kind the repair case
- * failed on unmodified code too, at random, so it runs only with JOBSTACK_LEADERLESS_TESTS=1
- * until the cause is known.
- */
-const leaderlessTests = process.env.JOBSTACK_LEADERLESS_TESTS === "1";
-
 describe("a quorum queue that comes back without a leader", () => {
-  it.runIf(leaderlessTests)("is repaired by a worker, which re-dispatches the jobs whose messages it lost", { timeout: 240_000 }, async () => {
+  it("is repaired by a worker, which re-dispatches the jobs whose messages it lost", { timeout: 240_000 }, async () => {
     const ids: string[] = [];
     for (let i = 0; i < JOBS; i++) {
       const { job } = await repo.submit({ type: "record", payload: {} });
