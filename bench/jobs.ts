@@ -20,7 +20,7 @@
  */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { sleep, stopAllChildren } from "./lib/env.js";
+import { argValue, sleep, stopAllChildren } from "./lib/env.js";
 import { renderJobs } from "./lib/render.js";
 import { attributeCpu, cpuPerJob, readProcCpu } from "./lib/cpu.js";
 import type { JobsResult, JobsSample, JobsWorkloadResult } from "./lib/results.js";
@@ -169,11 +169,6 @@ export async function runJobsBench(options: JobsOptions): Promise<JobsResult> {
     if (errors.length > 0) log(`jobs: cleanup problems: ${errors.map((e) => String(e)).join("; ")}`);
   }
   return { settings, workloads };
-}
-
-function argValue(flag: string): string | undefined {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 /** Command-line options shared with bench/run.ts. */

@@ -12,7 +12,7 @@
  */
 import { Pool } from "undici";
 import { Jobstack } from "./jobs/systems.js";
-import { stopAllChildren } from "./lib/env.js";
+import { sleep, stopAllChildren } from "./lib/env.js";
 import { pooled } from "./lib/pool.js";
 /** Jobs submitted while the workers are paused, and how long the reads go on while they drain. */
 const BACKLOG = 10_000;
@@ -94,7 +94,7 @@ try {
   // tight loop: a loop of reads would be a load test of its own and take CPU from the workers.
   for (let next = t0; performance.now() - t0 < DRAIN_READ_MS; next += READ_EVERY_MS) {
     const wait = next - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await sleep(wait);
     const r0 = performance.now();
     const r = await http.request({ method: "GET", path: `/jobs/${id}`, headers });
     await r.body.text();
@@ -109,7 +109,7 @@ try {
   );
   // Let the rest drain before the teardown, so every process stops within its grace period (and
   // writes its CPU profile under BENCH_CPU_PROF).
-  for (let waited = 0; ((await js.countByState()).PENDING ?? 0) > 0 && waited < 60_000; waited += 250) await new Promise((r) => setTimeout(r, 250));
+  for (let waited = 0; ((await js.countByState()).PENDING ?? 0) > 0 && waited < 60_000; waited += 250) await sleep(250);
 } finally {
   await http.close();
   await js.teardown();

@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { jobsOptionsFromArgs, runJobsBench, summaryLines } from "./jobs.js";
-import { machineInfo, ROOT, stopAllChildren } from "./lib/env.js";
+import { argValue, machineInfo, ROOT, stopAllChildren } from "./lib/env.js";
 import { renderReport } from "./lib/render.js";
 import type { JobsResult, SearchResult, StorageResult, Stored, SynthResult } from "./lib/results.js";
 import { runSearchBench, searchOptionsFromArgs } from "./search.js";
@@ -25,11 +25,6 @@ import { runSynthBench, SYNTH_PAIRS } from "./synth.js";
 
 const RESULTS = path.join(ROOT, "bench/results");
 
-
-function argValue(flag: string): string | undefined {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 function read<T>(name: string): Stored<T> | null {
   const file = path.join(RESULTS, `${name}.json`);

@@ -16,10 +16,10 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { createTestDatabase, deleteQueueTopology } from "../harness/jobstack.js";
-import { AMQP_URL, freePort, REDIS_HOST, REDIS_PORT, ROOT, sleep } from "./lib/env.js";
+import { AMQP_URL, argValue, freePort, REDIS_HOST, REDIS_PORT, ROOT, sleep } from "./lib/env.js";
 import { median } from "./lib/stats.js";
 
-const RUNS = Number(process.argv[process.argv.indexOf("--runs") + 1] || 0) || 7;
+const RUNS = Number(argValue("--runs") ?? 7);
 const DIST = path.join(ROOT, "dist");
 
 /** Transpiles services/ to dist/services/ file by file and copies every other file beside it. */

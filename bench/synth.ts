@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { runTsx } from "./lib/env.js";
+import { argValue, runTsx } from "./lib/env.js";
 import { renderSynth } from "./lib/render.js";
 import type { SynthResult, SynthSample, SynthVariant } from "./lib/results.js";
 import { formatMiB, formatMs, interleave, ratio, summarize } from "./lib/stats.js";
@@ -93,11 +93,6 @@ export async function runSynthBench(options: SynthOptions): Promise<SynthResult>
       };
     }),
   };
-}
-
-function argValue(flag: string): string | undefined {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

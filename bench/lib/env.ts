@@ -46,6 +46,12 @@ export function machineInfo(): MachineInfo {
 /** A free TCP port on 127.0.0.1, never one of the shared servers' (the tests' helper serves both). */
 export { spareport as freePort } from "../../harness/ports.js";
 
+/** The value after `flag` on the command line (`--runs 5` → "5"), or undefined. */
+export function argValue(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `check` every `intervalMs` until it returns true; throws `what` after `timeoutMs`. */
