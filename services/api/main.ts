@@ -30,10 +30,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, { service: "api" });
   logger.info({ config: redactConfig(config) }, "starting api");
   // A signal while it starts (loading handlers, connecting) stops it cleanly, exit 0.
-  exitOnSignalsBeforeStart((signal) => {
-    logger.info({ signal }, "stopped before start-up finished");
-    logger.flush();
-  });
+  exitOnSignalsBeforeStart(logger);
 
   // The same registry the workers build, so POST /jobs accepts exactly what they can run.
   // A missing or broken module stops the start (exit 2), naming the module and the reason.

@@ -2,6 +2,8 @@
 // "now" (an operator pressing Ctrl-C twice, or an orchestrator out of patience).
 // Shared by the services (run-service.ts) and `jobstack local` (cli/local.ts).
 
+import type { Logger } from "./logger.js";
+
 export type ShutdownSignal = "SIGTERM" | "SIGINT";
 
 export interface SignalHandlers {
@@ -19,10 +21,11 @@ let beforeStart: { readonly remove: () => void } | null = null;
  * served or consumed yet. With this installed such a signal exits 0 at once instead (open
  * connections close with the process). onShutdownSignals removes it.
  */
-export function exitOnSignalsBeforeStart(onSignal: (signal: ShutdownSignal) => void = () => undefined, signals: readonly ShutdownSignal[] = ["SIGTERM", "SIGINT"]): void {
+export function exitOnSignalsBeforeStart(log?: Pick<Logger, "info" | "flush">, signals: readonly ShutdownSignal[] = ["SIGTERM", "SIGINT"]): void {
   beforeStart?.remove();
   const listener = (signal: ShutdownSignal) => {
-    onSignal(signal);
+    log?.info({ signal }, "stopped before start-up finished");
+    log?.flush();
     process.exit(0);
   };
   for (const s of signals) process.on(s, listener);

@@ -30,10 +30,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, { service: "worker", workerId: config.workerId });
   log.info({ config: redactConfig(config) }, "starting worker");
   // A signal while it starts (loading handlers, connecting) stops it cleanly, exit 0.
-  exitOnSignalsBeforeStart((signal) => {
-    log.info({ signal }, "stopped before start-up finished");
-    log.flush();
-  });
+  exitOnSignalsBeforeStart(log);
 
   // Before any connection: a missing or broken handler module stops the start, naming the module.
   const registry = createHandlerRegistry();
